@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian packages the tests and benchmarks use (root). Idempotent.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  iproute2               # ip: tuntap, veth, macvtap, bridge, netns
+  libxml2-utils          # xmllint, for the benchmarks
+  libvirt-clients        # virt-xml-validate, virsh
+  libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86  # the system tests' libvirtd and guests
+  busybox-static cpio    # the guest's initramfs
+  util-linux             # unshare, flock
+  hyperfine jq
+)
+missing=()
+for p in "${packages[@]%%#*}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,128 @@
+// The CLI: commander wiring only. Each action loads its command module on
+// demand, so a command pays only for what it uses (start-up is a feature).
+import { Command, CommanderError, Option } from 'commander';
+import { VnetError, ExitCode } from '../errors.js';
+import { registerHookCommands } from './hook.js';
+import { registerHostCommands } from './host.js';
+import { registerLintCommand } from './lint.js';
+
+export const out = (s: string): void => {
+  process.stdout.write(s);
+};
+
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function outputOptions(cmd: Command): Command {
+  return cmd
+    .option('-o, --output <file>', 'write the patched XML to FILE (atomically)')
+    .option('--in-place', 'rewrite the input file (temporary file + rename, mode kept)')
+    .option('--print-diff', 'print a unified diff instead of the XML')
+    .option('--json', 'print a JSON result on stdout (schemas/attach-result.json)');
+}
+
+function attachOptions(cmd: Command): Command {
+  return outputOptions(
+    cmd
+      .option('--mac <mac>', 'guest MAC (default: derived from the domain UUID or name and the interface position)')
+      .option('--model <type>', 'NIC model', undefined)
+      .option('--pci-address <addr>', 'PCI address [DDDD:]BB:SS.F for the new interface (default: none, libvirt assigns one)'),
+  );
+}
+
+export function buildProgram(): Command {
+  const program = new Command('vnet-virt')
+    .description('Taps, veths and macvtaps for libvirt/QEMU guests, and the domain XML that matches them.')
+    .version('0.1.0', '-V, --version')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  attachOptions(
+    program
+      .command('attach-tap')
+      .description('add <interface type="ethernet"> with an unmanaged tap (managed="no") and record it')
+      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .option('--tap <name>', 'tap device name (default: derived, at most 15 bytes)')
+      .option('--bridge <br>', 'bridge the tap is put on when provisioned')
+      .option('--queues <n>', 'virtio queues (<driver queues>); the tap is made multi_queue')
+      .option('--mtu <n>', 'MTU (<mtu size>)'),
+  )
+    .option('--provision', 'create the host devices first; the XML is written only if that succeeds')
+    .option('--netns <ns>', 'with --provision: work in this network namespace')
+    .option('--create-bridge', 'with --provision: create a missing bridge (marked as ours)')
+    .action(async (input: string, opts) => {
+      const { runAttach, tapSpec } = await import('../commands/attach.js');
+      const before = opts.provision ? (await import('../commands/provision-hook.js')).provisionBeforeWrite(opts) : undefined;
+      await runAttach('attach-tap', input, opts, tapSpec, out, before);
+    });
+
+  attachOptions(
+    program
+      .command('attach-macvtap')
+      .description('add an ethernet interface whose target is a macvtap (on a veth end) with the guest MAC, and record it')
+      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .requiredOption('--lower <dev>', 'device the macvtap sits on (e.g. veth1)')
+      .requiredOption('--macvtap <name>', 'macvtap device name QEMU opens')
+      .addOption(new Option('--mode <mode>', 'macvtap mode').choices(['vepa', 'bridge', 'private', 'passthru', 'source']).default(undefined))
+      .option('--veth-peer <name>', 'create --lower as a veth pair with this peer end')
+      .option('--bridge <br>', 'bridge the veth peer is put on'),
+  )
+    .option('--provision', 'create the host devices first; the XML is written only if that succeeds')
+    .option('--netns <ns>', 'with --provision: work in this network namespace')
+    .option('--create-bridge', 'with --provision: create a missing bridge (marked as ours)')
+    .action(async (input: string, opts) => {
+      const { runAttach, macvtapSpec } = await import('../commands/attach.js');
+      const before = opts.provision ? (await import('../commands/provision-hook.js')).provisionBeforeWrite(opts) : undefined;
+      await runAttach('attach-macvtap', input, opts, macvtapSpec, out, before);
+    });
+
+  attachOptions(
+    program
+      .command('attach-direct')
+      .description('add <interface type="direct"> (libvirt creates the macvtap)')
+      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .requiredOption('--source <dev>', 'host device the macvtap sits on')
+      .option('--mode <mode>', "vepa, bridge, private or passthrough (iproute2's passthru is accepted)")
+      .option('--trust-guest-rx-filters', 'set trustGuestRxFilters="yes"'),
+  ).action(async (input: string, opts) => {
+    const { runAttach, directSpec } = await import('../commands/attach.js');
+    await runAttach('attach-direct', input, opts, directSpec, out);
+  });
+
+  outputOptions(
+    program
+      .command('detach')
+      .description('remove an interface and its record entry')
+      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .option('--mac <mac>', 'the interface with this MAC')
+      .option('--target <dev>', 'the interface with this target (or direct source) device'),
+  ).action(async (input: string, opts) => {
+    const { runDetach } = await import('../commands/detach.js');
+    await runDetach(input, opts, out);
+  });
+
+  registerHostCommands(program, out);
+  registerLintCommand(program, out, collect);
+  registerHookCommands(program, out);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return ExitCode.usage;
+    }
+    if (e instanceof VnetError) {
+      process.stderr.write(`vnet-virt: ${e.oneLine()}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`vnet-virt: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+

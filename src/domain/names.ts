@@ -1,0 +1,74 @@
+// MAC addresses and interface names: what is valid, and deterministic defaults.
+import { createHash } from 'node:crypto';
+
+/** Why a MAC is unusable, or undefined when it is fine for a guest NIC. */
+export function macProblem(mac: string): string | undefined {
+  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac)) return 'is not six colon-separated hex octets';
+  if (/^(00:){5}00$/.test(mac)) return 'is all zero';
+  if (Number.parseInt(mac.slice(0, 2), 16) & 1) return 'is a multicast address (low bit of the first octet set)';
+  return undefined;
+}
+
+export function normalizeMac(mac: string): string {
+  return mac.toLowerCase();
+}
+
+/** Why a Linux interface name is unusable, or undefined when it is fine. */
+export function ifnameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'is empty';
+  if (Buffer.byteLength(name) > 15) return `is ${Buffer.byteLength(name)} bytes long; Linux allows at most 15`;
+  if (name === '.' || name === '..') return `'${name}' is not allowed`;
+  if (/[/:\s]/.test(name)) return "contains '/', ':' or white space";
+  return undefined;
+}
+
+function digest(...parts: string[]): Buffer {
+  return createHash('sha256').update(parts.join('\0')).digest();
+}
+
+/** A locally administered-free QEMU-style MAC, 52:54:00:xx:xx:xx, stable for (identity, index). */
+export function deriveMac(identity: string, index: number): string {
+  const d = digest('mac', identity, String(index));
+  return ['52', '54', '00', ...[d[0]!, d[1]!, d[2]!].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+/**
+ * A readable device name of at most 15 bytes, stable for (prefix, domain name, index):
+ * `t-web1-0`, or with a hash when the name must be cut, `t-averylo3f2a-0`.
+ */
+export function deriveIfname(prefix: string, domainName: string, index: number): string {
+  const suffix = `-${index}`;
+  const clean = domainName.replace(/[^A-Za-z0-9_-]/g, '');
+  const plain = `${prefix}${clean}${suffix}`;
+  if (Buffer.byteLength(plain) <= 15 && clean === domainName) return plain;
+  const hash = digest('ifname', domainName).toString('hex').slice(0, 4);
+  const room = 15 - prefix.length - suffix.length - hash.length;
+  return `${prefix}${clean.slice(0, Math.max(0, room))}${hash}${suffix}`;
+}
+
+export const MACVTAP_MODES = ['vepa', 'bridge', 'private', 'passthru', 'source'] as const;
+export type MacvtapMode = (typeof MACVTAP_MODES)[number];
+
+/** libvirt's spelling of direct modes (iproute2's passthru is libvirt's passthrough). */
+export const DIRECT_MODES = ['vepa', 'bridge', 'private', 'passthrough'] as const;
+export type DirectMode = (typeof DIRECT_MODES)[number];
+
+export const NIC_MODELS = [
+  'virtio',
+  'virtio-transitional',
+  'virtio-non-transitional',
+  'e1000',
+  'e1000e',
+  'igb',
+  'rtl8139',
+  'vmxnet3',
+  'ne2k_pci',
+  'pcnet',
+  'i82551',
+  'i82557b',
+  'i82559er',
+  'usb-net',
+  'spapr-vlan',
+  'lan9118',
+  'smc91c111',
+] as const;

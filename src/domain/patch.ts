@@ -1,0 +1,59 @@
+// Edits of a DomainDoc that vnet-virt makes: an interface in <devices>, an
+// entry in the record. Each is the exact inverse of its removal, so attach
+// followed by detach gives back the original bytes.
+import type { DomainDoc } from './doc.js';
+import { findRecord, entryXml, recordPrefix, RECORD_NS, RECORD_PREFIX } from './record.js';
+import type { RecordEntry } from './record.js';
+import { renderTemplate } from './template.js';
+import { child, childElements } from './xml.js';
+import type { XmlElement } from './xml.js';
+
+/** Children of <domain> that libvirt writes before <metadata>; the record goes after the last present. */
+const BEFORE_METADATA = ['description', 'title', 'genid', 'uuid', 'name'];
+
+export function addInterface(doc: DomainDoc, block: string): DomainDoc {
+  const devices = doc.devices;
+  if (!devices) return doc.appendChild(doc.root, `<devices>\n${indent(block)}\n</devices>`);
+  const interfaces = childElements(devices, 'interface');
+  return doc.appendChild(devices, block, interfaces[interfaces.length - 1]);
+}
+
+export function removeInterface(doc: DomainDoc, index: number): DomainDoc {
+  const el = doc.interfaceElements()[index];
+  if (!el) return doc;
+  const after = doc.removeElement(el);
+  const devices = after.devices;
+  return devices && after.isEmpty(devices) ? after.removeElement(devices) : after;
+}
+
+export function addRecordEntry(doc: DomainDoc, entry: RecordEntry): DomainDoc {
+  const record = findRecord(doc);
+  if (record) {
+    const last = record.entries[record.entries.length - 1]?.el;
+    return doc.appendChild(record.el, entryXml(entry, recordPrefix(record.el)), last);
+  }
+  const entryLine = entryXml(entry, RECORD_PREFIX);
+  const metadata = doc.metadata;
+  if (metadata) return doc.appendChild(metadata, renderTemplate('record', { ns: RECORD_NS }, { entry: entryLine }));
+  const anchor = BEFORE_METADATA.map((n) => child(doc.root, n)).find((e): e is XmlElement => e !== undefined);
+  return doc.appendChild(doc.root, renderTemplate('metadata', { ns: RECORD_NS }, { entry: entryLine }), anchor);
+}
+
+/** Removes the record entry for `dev`; an emptied record, then an emptied <metadata>, goes too. */
+export function removeRecordEntry(doc: DomainDoc, dev: string): DomainDoc {
+  const record = findRecord(doc);
+  const hit = record?.entries.find((e) => e.entry.dev === dev);
+  if (!record || !hit) return doc;
+  let out = doc.removeElement(hit.el);
+  const rec = findRecord(out);
+  if (rec && rec.entries.length === 0 && out.isEmpty(rec.el)) out = out.removeElement(rec.el);
+  const metadata = out.metadata;
+  if (metadata && out.isEmpty(metadata)) out = out.removeElement(metadata);
+  return out;
+}
+
+const indent = (block: string): string =>
+  block
+    .split('\n')
+    .map((l) => '  ' + l)
+    .join('\n');

@@ -1,0 +1,338 @@
+// A strict, non-validating XML parser that keeps the source offsets of every
+// element and attribute, so that edits can be spliced into the original text
+// and every byte nobody touched survives. No entity expansion beyond the five
+// predefined entities and character references; no DTD processing; no I/O.
+
+export interface XmlAttr {
+  readonly name: string;
+  /** Decoded value. */
+  readonly value: string;
+  /** Offset of the first character of the attribute name. */
+  readonly start: number;
+  /** Offset just past the closing quote. */
+  readonly end: number;
+}
+
+export interface XmlElement {
+  readonly kind: 'element';
+  readonly name: string;
+  readonly attrs: readonly XmlAttr[];
+  readonly children: XmlNode[];
+  readonly parent: XmlElement | undefined;
+  /** Offset of '<' of the start tag. */
+  readonly start: number;
+  /** Offset just past '>' of the start tag. */
+  readonly openEnd: number;
+  /** Offset of '<' of the end tag; equals `end` for an empty-element tag. */
+  readonly closeStart: number;
+  /** Offset just past the element's last '>'. */
+  readonly end: number;
+  readonly selfClosing: boolean;
+  /** 1-based line of the start tag. */
+  readonly line: number;
+  /** Namespace declarations made on this element (prefix '' is the default). */
+  readonly nsDecls: ReadonlyMap<string, string>;
+}
+
+export interface XmlText {
+  readonly kind: 'text' | 'comment' | 'pi' | 'cdata';
+  readonly start: number;
+  readonly end: number;
+}
+
+export type XmlNode = XmlElement | XmlText;
+
+export interface XmlDocumentTree {
+  readonly text: string;
+  readonly root: XmlElement;
+  /** '\r\n' when the file's first line break is CRLF, else '\n'. */
+  readonly eol: string;
+}
+
+export class XmlSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+    this.name = 'XmlSyntaxError';
+  }
+}
+
+const NAME_START = /[A-Za-z_:\u00C0-\uFFFF]/;
+const NAME_CHAR = /[A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]/;
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+
+export function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+function fail(text: string, offset: number, message: string): never {
+  const line = lineOf(text, offset);
+  const column = offset - text.lastIndexOf('\n', offset - 1);
+  throw new XmlSyntaxError(message, line, column);
+}
+
+/** Decodes character and predefined entity references; anything else is an error. */
+export function decodeEntities(text: string, raw: string, at: number): string {
+  if (raw.indexOf('&') === -1) return raw;
+  return raw.replace(/&([^;]*);?/g, (match, ref: string) => {
+    if (!match.endsWith(';')) fail(text, at, `'&' must start an entity reference such as &amp;`);
+    if (ref.startsWith('#x')) {
+      const cp = Number.parseInt(ref.slice(2), 16);
+      if (!/^[0-9a-fA-F]+$/.test(ref.slice(2)) || cp > 0x10ffff) fail(text, at, `bad character reference &${ref};`);
+      return String.fromCodePoint(cp);
+    }
+    if (ref.startsWith('#')) {
+      const cp = Number.parseInt(ref.slice(1), 10);
+      if (!/^[0-9]+$/.test(ref.slice(1)) || cp > 0x10ffff) fail(text, at, `bad character reference &${ref};`);
+      return String.fromCodePoint(cp);
+    }
+    const v = PREDEFINED[ref];
+    if (v === undefined) fail(text, at, `entity &${ref}; is not defined (vnet-virt expands no DTD entities)`);
+    return v;
+  });
+}
+
+export function escapeAttr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+}
+
+export function parseXml(text: string): XmlDocumentTree {
+  const len = text.length;
+  let pos = 0;
+  let line = 1;
+  let root: XmlElement | undefined;
+  const stack: { el: XmlElement }[] = [];
+
+  const advanceLines = (from: number, to: number): void => {
+    for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) line++;
+  };
+  const current = (): XmlElement | undefined => stack[stack.length - 1]?.el;
+  const pushNode = (node: XmlNode): void => {
+    const parent = current();
+    if (parent) parent.children.push(node);
+    else if (node.kind === 'text' && /\S/.test(text.slice(node.start, node.end)))
+      fail(text, node.start, 'text outside the root element');
+    else if (node.kind === 'cdata') fail(text, node.start, 'CDATA outside the root element');
+  };
+  const readName = (): string => {
+    const start = pos;
+    if (pos >= len || !NAME_START.test(text[pos]!)) fail(text, pos, 'expected a name');
+    pos++;
+    while (pos < len && NAME_CHAR.test(text[pos]!)) pos++;
+    return text.slice(start, pos);
+  };
+  const skipSpace = (): boolean => {
+    const start = pos;
+    while (pos < len) {
+      const c = text.charCodeAt(pos);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      pos++;
+    }
+    return pos > start;
+  };
+
+  if (text.charCodeAt(0) === 0xfeff) pos = 1;
+  let sawDoctype = false;
+  while (pos < len) {
+    const lt = text.indexOf('<', pos);
+    if (lt === -1) {
+      pushNode({ kind: 'text', start: pos, end: len });
+      if (current()) fail(text, len, `element <${current()!.name}> is not closed`);
+      break;
+    }
+    if (lt > pos) {
+      const raw = text.slice(pos, lt);
+      if (current()) {
+        if (raw.includes(']]>')) fail(text, pos, "']]>' is not allowed in text");
+        decodeEntities(text, raw, pos);
+      }
+      pushNode({ kind: 'text', start: pos, end: lt });
+      advanceLines(pos, lt);
+      pos = lt;
+    }
+    const startLine = line;
+    if (text.startsWith('<!--', pos)) {
+      const close = text.indexOf('-->', pos + 4);
+      if (close === -1) fail(text, pos, 'comment is not closed');
+      if (text.slice(pos + 4, close).includes('--')) fail(text, pos, "'--' is not allowed inside a comment");
+      const end = close + 3;
+      pushNode({ kind: 'comment', start: pos, end });
+      advanceLines(pos, end);
+      pos = end;
+    } else if (text.startsWith('<![CDATA[', pos)) {
+      if (!current()) fail(text, pos, 'CDATA outside the root element');
+      const close = text.indexOf(']]>', pos);
+      if (close === -1) fail(text, pos, 'CDATA section is not closed');
+      const end = close + 3;
+      pushNode({ kind: 'cdata', start: pos, end });
+      advanceLines(pos, end);
+      pos = end;
+    } else if (text.startsWith('<?', pos)) {
+      const close = text.indexOf('?>', pos + 2);
+      if (close === -1) fail(text, pos, 'processing instruction is not closed');
+      const target = text.slice(pos + 2).match(/^[^\s?]+/)?.[0] ?? '';
+      if (target.toLowerCase() === 'xml' && pos !== (text.charCodeAt(0) === 0xfeff ? 1 : 0))
+        fail(text, pos, 'the XML declaration must be at the very start of the file');
+      const end = close + 2;
+      pushNode({ kind: 'pi', start: pos, end });
+      advanceLines(pos, end);
+      pos = end;
+    } else if (text.startsWith('<!DOCTYPE', pos)) {
+      if (root || sawDoctype) fail(text, pos, 'DOCTYPE is only allowed before the root element');
+      sawDoctype = true;
+      const close = text.indexOf('>', pos);
+      if (close === -1) fail(text, pos, 'DOCTYPE is not closed');
+      if (text.slice(pos, close).includes('[')) fail(text, pos, 'internal DTD subsets are not accepted (no entity expansion)');
+      const end = close + 1;
+      pushNode({ kind: 'pi', start: pos, end });
+      advanceLines(pos, end);
+      pos = end;
+    } else if (text.startsWith('</', pos)) {
+      const start = pos;
+      pos += 2;
+      const name = readName();
+      skipSpace();
+      if (text[pos] !== '>') fail(text, pos, `expected '>' to close </${name}`);
+      pos++;
+      const open = stack.pop();
+      if (!open) fail(text, start, `end tag </${name}> has no start tag`);
+      if (open.el.name !== name) fail(text, start, `end tag </${name}> does not match <${open.el.name}> (line ${open.el.line})`);
+      const el = open.el as { -readonly [K in keyof XmlElement]: XmlElement[K] };
+      el.closeStart = start;
+      el.end = pos;
+    } else {
+      const start = pos;
+      pos++;
+      const name = readName();
+      const attrs: XmlAttr[] = [];
+      const nsDecls = new Map<string, string>();
+      let selfClosing = false;
+      for (;;) {
+        const spaced = skipSpace();
+        if (pos >= len) fail(text, start, `start tag <${name}> is not closed`);
+        if (text[pos] === '>') {
+          pos++;
+          break;
+        }
+        if (text.startsWith('/>', pos)) {
+          pos += 2;
+          selfClosing = true;
+          break;
+        }
+        if (!spaced) fail(text, pos, `expected white space before an attribute in <${name}>`);
+        const aStart = pos;
+        const aName = readName();
+        skipSpace();
+        if (text[pos] !== '=') fail(text, pos, `attribute ${aName} of <${name}> has no value`);
+        pos++;
+        skipSpace();
+        const q = text[pos];
+        if (q !== '"' && q !== "'") fail(text, pos, `value of attribute ${aName} must be quoted`);
+        const close = text.indexOf(q, pos + 1);
+        if (close === -1) fail(text, pos, `value of attribute ${aName} is not closed`);
+        const raw = text.slice(pos + 1, close);
+        if (raw.includes('<')) fail(text, pos, `'<' is not allowed in the value of attribute ${aName}`);
+        const value = decodeEntities(text, raw, pos);
+        pos = close + 1;
+        if (attrs.some((a) => a.name === aName)) fail(text, aStart, `attribute ${aName} appears twice in <${name}>`);
+        attrs.push({ name: aName, value, start: aStart, end: pos });
+        if (aName === 'xmlns') nsDecls.set('', value);
+        else if (aName.startsWith('xmlns:')) nsDecls.set(aName.slice(6), value);
+      }
+      const parent = current();
+      if (!parent && root) fail(text, start, 'only one root element is allowed');
+      const el: XmlElement = {
+        kind: 'element',
+        name,
+        attrs,
+        children: [],
+        parent,
+        start,
+        openEnd: pos,
+        closeStart: pos,
+        end: pos,
+        selfClosing,
+        line: startLine,
+        nsDecls,
+      };
+      advanceLines(start, pos);
+      if (parent) parent.children.push(el);
+      else root = el;
+      if (!selfClosing) stack.push({ el });
+    }
+  }
+  if (stack.length) fail(text, len, `element <${stack[stack.length - 1]!.el.name}> is not closed`);
+  if (!root) fail(text, 0, 'no root element');
+  const crlf = text.indexOf('\n');
+  const eol = crlf > 0 && text[crlf - 1] === '\r' ? '\r\n' : '\n';
+  return { text, root, eol };
+}
+
+// ---- small read helpers over the tree ----
+
+export function attr(el: XmlElement, name: string): string | undefined {
+  for (const a of el.attrs) if (a.name === name) return a.value;
+  return undefined;
+}
+
+export function childElements(el: XmlElement, name?: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (const c of el.children) if (c.kind === 'element' && (name === undefined || c.name === name)) out.push(c);
+  return out;
+}
+
+export function child(el: XmlElement, name: string): XmlElement | undefined {
+  for (const c of el.children) if (c.kind === 'element' && c.name === name) return c;
+  return undefined;
+}
+
+/** Text content of an element (decoded, CDATA included). */
+export function textContent(text: string, el: XmlElement): string {
+  if (el.selfClosing) return '';
+  let out = '';
+  for (const c of el.children) {
+    if (c.kind === 'text') out += decodeEntities(text, text.slice(c.start, c.end), c.start);
+    else if (c.kind === 'cdata') out += text.slice(c.start + 9, c.end - 3);
+    else if (c.kind === 'element') out += textContent(text, c);
+  }
+  return out;
+}
+
+/** The namespace URI bound to a prefix at an element ('' = default namespace). */
+export function lookupNamespace(el: XmlElement | undefined, prefix: string): string | undefined {
+  for (let e = el; e; e = e.parent) {
+    const uri = e.nsDecls.get(prefix);
+    if (uri !== undefined) return uri;
+  }
+  return undefined;
+}
+
+export function namespaceOf(el: XmlElement): string | undefined {
+  const colon = el.name.indexOf(':');
+  return lookupNamespace(el, colon === -1 ? '' : el.name.slice(0, colon));
+}
+
+export function localName(el: XmlElement): string {
+  const colon = el.name.indexOf(':');
+  return colon === -1 ? el.name : el.name.slice(colon + 1);
+}
+
+/** An XPath that names this element by position, e.g. /domain/devices/interface[2]. */
+export function xpathOf(el: XmlElement): string {
+  const parts: string[] = [];
+  for (let e: XmlElement | undefined = el; e; e = e.parent) {
+    const p = e.parent;
+    if (!p) {
+      parts.push(e.name);
+      break;
+    }
+    const same = childElements(p, e.name);
+    parts.push(same.length > 1 ? `${e.name}[${same.indexOf(e) + 1}]` : e.name);
+  }
+  return '/' + parts.reverse().join('/');
+}

@@ -1,0 +1,88 @@
+// Shared test plumbing: running the CLI, root and corpus gates, throwaway namespaces.
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { TestContext } from 'node:test';
+
+export const repoRoot = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+export const cliPath = join(repoRoot, 'dist/src/cli/main.js');
+export const fixturesDir = join(repoRoot, 'fixtures');
+export const inCI = process.env.CI === 'true';
+export const corpusDir = process.env.VNET_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    input: opts.input ?? '',
+    cwd: opts.cwd ?? repoRoot,
+    env: opts.env ?? process.env,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Gate for tests that need something this machine may lack. Outside CI the
+ * test is skipped with the reason; in CI a missing prerequisite is a failure.
+ */
+export function requireOrSkip(t: TestContext, ok: boolean, reason: string): boolean {
+  if (ok) return true;
+  if (inCI) throw new Error(`cannot run in CI: ${reason}`);
+  t.skip(reason);
+  return false;
+}
+
+export const isRoot = (): boolean => process.getuid?.() === 0;
+
+export function requireRoot(t: TestContext): boolean {
+  return requireOrSkip(t, isRoot(), 'needs root to create network namespaces and devices (CI runs it as root)');
+}
+
+export function requireCorpus(t: TestContext): boolean {
+  return requireOrSkip(t, existsSync(join(corpusDir, 'manifest.json')), `corpus not found at ${corpusDir} (set VNET_CORPUS)`);
+}
+
+export function tempDir(prefix = 'vnet-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** `ip` inside a namespace; throws with ip's stderr on failure. */
+export function ipIn(ns: string, ...args: string[]): string {
+  return execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export interface LinkInfo {
+  ifname: string;
+  address?: string;
+  flags: string[];
+  operstate?: string;
+  master?: string;
+  ifalias?: string;
+  link?: string;
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown>; info_slave_kind?: string };
+}
+
+export function linksIn(ns: string): LinkInfo[] {
+  return JSON.parse(ipIn(ns, '-j', '-d', 'link', 'show')) as LinkInfo[];
+}
+
+/** A fresh network namespace for one test, removed afterwards even when the test fails. */
+export async function withNetns<T>(fn: (ns: string) => Promise<T> | T): Promise<T> {
+  const ns = `vnet-test-${randomBytes(4).toString('hex')}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    return await fn(ns);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
