@@ -5,6 +5,7 @@ import { VnetError, ExitCode } from '../errors.js';
 import { registerHookCommands } from './hook.js';
 import { registerHostCommands } from './host.js';
 import { registerLintCommand } from './lint.js';
+import { registerNetnsCommands } from './netns.js';
 
 export const out = (s: string): void => {
   process.stdout.write(s);
@@ -104,6 +105,7 @@ export function buildProgram(): Command {
   registerHostCommands(program, out);
   registerLintCommand(program, out, collect);
   registerHookCommands(program, out);
+  registerNetnsCommands(program, out);
   return program;
 }
 
