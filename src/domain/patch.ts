@@ -26,12 +26,13 @@ export function addInterface(doc: DomainDoc, block: string): DomainDoc {
   return doc.appendChild(devices, block, interfaces[interfaces.length - 1] ?? lastOf(devices, BEFORE_INTERFACES));
 }
 
+/**
+ * Removes an interface. An emptied <devices> stays: real files carry empty
+ * ones (virt-clone writes them) and those must survive an attach + detach.
+ */
 export function removeInterface(doc: DomainDoc, index: number): DomainDoc {
   const el = doc.interfaceElements()[index];
-  if (!el) return doc;
-  const after = doc.removeElement(el);
-  const devices = after.devices;
-  return devices && after.isEmpty(devices) ? after.removeElement(devices) : after;
+  return el ? doc.removeElement(el) : doc;
 }
 
 export function addRecordEntry(doc: DomainDoc, entry: RecordEntry): DomainDoc {

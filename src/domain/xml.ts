@@ -45,6 +45,8 @@ export type XmlNode = XmlElement | XmlText;
 export interface XmlDocumentTree {
   readonly text: string;
   readonly root: XmlElement;
+  /** Everything at the top level, in order: XML declaration, comments, PIs, DOCTYPE, white space, the root. */
+  readonly top: readonly XmlNode[];
   /** '\r\n' when the file's first line break is CRLF, else '\n'. */
   readonly eol: string;
 }
@@ -108,6 +110,7 @@ export function parseXml(text: string): XmlDocumentTree {
   let pos = 0;
   let line = 1;
   let root: XmlElement | undefined;
+  const top: XmlNode[] = [];
   const stack: XmlElement[] = [];
 
   const advanceLines = (from: number, to: number): void => {
@@ -120,6 +123,7 @@ export function parseXml(text: string): XmlDocumentTree {
     else if (node.kind === 'text' && /\S/.test(text.slice(node.start, node.end)))
       fail(text, node.start, 'text outside the root element');
     else if (node.kind === 'cdata') fail(text, node.start, 'CDATA outside the root element');
+    else top.push(node);
   };
   const readName = (): string => {
     const start = pos;
@@ -268,7 +272,10 @@ export function parseXml(text: string): XmlDocumentTree {
       };
       advanceLines(start, pos);
       if (parent) parent.children.push(el);
-      else root = el;
+      else {
+        root = el;
+        top.push(el);
+      }
       if (!selfClosing) stack.push(el);
     }
   }
@@ -276,7 +283,28 @@ export function parseXml(text: string): XmlDocumentTree {
   if (!root) fail(text, 0, 'no root element');
   const crlf = text.indexOf('\n');
   const eol = crlf > 0 && text[crlf - 1] === '\r' ? '\r\n' : '\n';
-  return { text, root, eol };
+  return { text, root, top, eol };
+}
+
+/**
+ * The document written back from the tree's offsets alone. It equals the
+ * parsed text exactly when every byte belongs to one node; tests use it to
+ * prove that, since edits rely on those offsets.
+ */
+export function serializeTree(tree: XmlDocumentTree): string {
+  const { text } = tree;
+  const parts: string[] = [text.slice(0, tree.top[0]?.start ?? 0)];
+  const write = (node: XmlNode): void => {
+    if (node.kind !== 'element') {
+      parts.push(text.slice(node.start, node.end));
+      return;
+    }
+    parts.push(text.slice(node.start, node.openEnd));
+    for (const c of node.children) write(c);
+    parts.push(text.slice(node.closeStart, node.end));
+  };
+  for (const node of tree.top) write(node);
+  return parts.join('');
 }
 
 // ---- small read helpers over the tree ----
