@@ -71,6 +71,10 @@ export class DomainDoc {
     return devices ? childElements(devices, 'interface') : [];
   }
 
+  lineOf(el: XmlElement): number {
+    return el.line;
+  }
+
   xpath(el: XmlElement): string {
     return xpathOf(el);
   }
@@ -101,8 +105,10 @@ export class DomainDoc {
     let single = 0;
     let double = 0;
     const walk = (el: XmlElement): void => {
-      for (const a of el.attrs) if (this.text[a.end - 1] === "'") single++;
-      else double++;
+      for (const a of el.attrs) {
+        if (this.text[a.end - 1] === "'") single++;
+        else double++;
+      }
       for (const c of el.children) if (c.kind === 'element') walk(c);
     };
     walk(this.root);
@@ -110,7 +116,7 @@ export class DomainDoc {
   }
 
   /** Re-indents a block written with two-space levels and '\n' to this file's indentation, quotes and line ending. */
-  formatBlock(block: string, baseIndent: string, unit = this.indentUnit()): string {
+  formatBlock(block: string, baseIndent: string, unit = this.indentUnit(), eol = this.eol): string {
     const q = this.quote();
     return block
       .split('\n')
@@ -119,7 +125,7 @@ export class DomainDoc {
         const body = line.trimStart();
         return baseIndent + unit.repeat(level) + (q === "'" ? body.replace(/="([^"']*)"/g, "='$1'") : body);
       })
-      .join(this.eol);
+      .join(eol);
   }
 
   /**
@@ -166,13 +172,14 @@ export class DomainDoc {
       after === undefined ? [...parent.children].reverse().find((c) => c.kind === 'element' || c.kind === 'comment') : after;
     const sibling = anchor ?? parent.children.find((c) => c.kind === 'element' || c.kind === 'comment');
     const indent = (sibling && this.indentOf(sibling)) ?? parentIndent + unit;
-    const formatted = this.formatBlock(block, indent, unit);
     const at = this.insertionPoint(anchor ? anchor.end : parent.openEnd);
+    // The line ending of the line we break, so files with mixed endings keep each line whole.
+    const eol = this.text[at] === '\r' ? '\r\n' : this.text[at] === '\n' ? '\n' : this.eol;
+    const formatted = this.formatBlock(block, indent, unit, eol);
     // An element with nothing in it gets its end tag on a line of its own too.
-    const empty = parent.children.every((c) => c.kind === 'text' && !/\S/.test(this.text.slice(c.start, c.end)));
-    if (empty && !this.text.slice(at, parent.closeStart).includes('\n'))
-      return this.splice(at, parent.closeStart, `${this.eol}${formatted}${this.eol}${parentIndent}`);
-    return this.splice(at, at, this.eol + formatted);
+    if (this.isEmpty(parent) && !this.text.slice(at, parent.closeStart).includes('\n'))
+      return this.splice(at, parent.closeStart, `${eol}${formatted}${eol}${parentIndent}`);
+    return this.splice(at, at, eol + formatted);
   }
 
   /** Removes an element and, when it stands on lines of its own, the line break and indentation before it. */
@@ -188,8 +195,6 @@ export class DomainDoc {
 
   /** True when an element has no child elements and no text but white space. */
   isEmpty(el: XmlElement): boolean {
-    return el.children.every(
-      (c) => c.kind === 'text' && !/\S/.test(this.text.slice(c.start, c.end)),
-    );
+    return el.children.every((c) => c.kind === 'text' && !/\S/.test(this.text.slice(c.start, c.end)));
   }
 }

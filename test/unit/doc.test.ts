@@ -136,3 +136,9 @@ test('isEmpty: only white space inside', () => {
     [true, false, false, true],
   );
 });
+
+test('appendChild in a file with mixed line endings ends its lines like the line it breaks', () => {
+  const text = `<domain>\n  <devices>\r\n    <disk/>\r\n  </devices>\n</domain>\n`;
+  const out = roundTrip(text, (d) => d.devices);
+  assert.match(out, /<disk\/>\r\n {4}<interface type="ethernet">\r\n/);
+});
