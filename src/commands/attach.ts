@@ -367,7 +367,9 @@ export type BeforeWrite = (result: AttachResult) => Promise<void>;
 
 /** The --json result of an attach (schemas/attach-result.json). */
 export function attachJson(command: string, file: string, result: AttachResult, emitted: Emitted): Record<string, unknown> {
-  const { entry, pci, ...iface } = result.spec;
+  const { entry, pci, ...rest } = result.spec;
+  // An interface found in the file may lack a model or MAC: leave those out rather than print ''.
+  const iface = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== '' && v !== undefined));
   return {
     command,
     file,

@@ -3,7 +3,7 @@
 // the expected results. Missing expected files are written (outside CI);
 // VNET_UPDATE_GOLDEN=1 (npm run golden:update) rewrites them all.
 import { describe, it, test } from 'node:test';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -162,6 +162,11 @@ test('every XML the golden cases produce is valid for libvirt (schema and virsh 
     const wanted = new Map([...produced].filter(([name]) => !invalidOnPurpose.has(name.replace(/ \(json xml\)$/, ''))));
     const problems = libvirtProblems(dir, wanted);
     assert.deepEqual([...problems], []);
+    // The batch runs what virt-xml-validate runs; the script itself agrees on a sample.
+    const sample = join(dir, 'sample.xml');
+    writeFileSync(sample, produced.get('tap-all-options')!);
+    const v = spawnSync('virt-xml-validate', [sample], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stderr);
     // An exception holds only while its input is itself invalid: no silent skips.
     const inputs = new Map([...invalidOnPurpose].map(([name, xml], i) => [join(dir, `input-${i}.xml`), { name, xml }]));
     for (const [f, { xml }] of inputs) writeFileSync(f, xml);
