@@ -58,7 +58,8 @@ export function readDomain(file: string): DomainDoc {
  */
 export function writeAtomic(file: string, text: string): void {
   let target = file;
-  let mode = 0o644;
+  // A new file gets the usual 0666 minus the umask; an existing one keeps its own mode.
+  let mode: number | undefined;
   let owner: { uid: number; gid: number } | undefined;
   try {
     target = realpathSync(file);
@@ -69,11 +70,11 @@ export function writeAtomic(file: string, text: string): void {
     // a new file
   }
   const tmp = join(dirname(target), `.${basename(target)}.vnet-virt-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
+  const fd = openSync(tmp, 'wx', mode === undefined ? 0o666 : 0o600);
   try {
     writeSync(fd, text);
     // The umask must not narrow the mode of the file we replace.
-    fchmodSync(fd, mode);
+    if (mode !== undefined) fchmodSync(fd, mode);
     if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) fchownSync(fd, owner.uid, owner.gid);
     fsyncSync(fd);
     closeSync(fd);
