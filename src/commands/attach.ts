@@ -175,6 +175,22 @@ function namesInUse(doc: DomainDoc, ifaces: InterfaceView[]): Map<string, NameUs
   return used;
 }
 
+/**
+ * A device name of the spec the domain already uses otherwise. The new device
+ * may be nothing else yet; its lower device and veth peer may be shared with
+ * other macvtaps, but may not be a device QEMU opens.
+ */
+function nameClash(spec: AttachSpec, used: Map<string, NameUse>): { name: string; use: NameUse } | undefined {
+  const own = used.get(spec.dev);
+  if (own) return { name: spec.dev, use: own };
+  if (spec.entry?.kind !== 'macvtap') return undefined;
+  for (const name of [spec.entry.lower, spec.entry.vethPeer]) {
+    const use = name === undefined ? undefined : used.get(name);
+    if (name !== undefined && use?.role === 'target') return { name, use };
+  }
+  return undefined;
+}
+
 function freeIfname(doc: DomainDoc, ifaces: InterfaceView[], prefix: string): string {
   const used = namesInUse(doc, ifaces);
   for (let i = ifaces.length; ; i++) {
@@ -310,20 +326,13 @@ export function planAttach(doc: DomainDoc, spec: AttachSpec, given: Set<keyof At
       );
     }
   }
-  if (spec.type === 'ethernet') {
-    const used = namesInUse(doc, ifaces);
-    const lowers = spec.entry?.kind === 'macvtap' ? [spec.entry.lower, spec.entry.vethPeer] : [];
-    // The new device may be nothing else yet; a lower device or veth peer may be shared by several macvtaps.
-    const clash =
-      [spec.dev].map((n) => [n, used.get(n)] as const).find(([, u]) => u) ??
-      lowers.map((n) => [n, n === undefined ? undefined : used.get(n)] as const).find(([, u]) => u?.role === 'target');
-    if (clash)
-      throw inputError('E_TARGET_IN_USE', `device '${clash[0]}' is already ${clash[1]!.what}`, {
-        file,
-        where: clash[1]!.where,
-        hint: clash[1]!.role === 'stale' ? `remove the stale entry first: vnet-virt detach FILE --target ${clash[0]}` : 'choose another device name',
-      });
-  }
+  const clash = spec.type === 'ethernet' ? nameClash(spec, namesInUse(doc, ifaces)) : undefined;
+  if (clash)
+    throw inputError('E_TARGET_IN_USE', `device '${clash.name}' is already ${clash.use.what}`, {
+      file,
+      where: clash.use.where,
+      hint: clash.use.role === 'stale' ? `remove the stale entry first: vnet-virt detach FILE --target ${clash.name}` : 'choose another device name',
+    });
   const macClash = ifaces.find((i) => i.mac === spec.mac);
   if (macClash)
     throw inputError('E_MAC_IN_USE', `MAC ${spec.mac} is already used by another interface`, {
