@@ -1,6 +1,6 @@
 // The CLI: commander wiring only. Each action loads its command module on
 // demand, so a command pays only for what it uses (start-up is a feature).
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { VnetError, ExitCode } from '../errors.js';
 import { registerHookCommands } from './hook.js';
 import { registerHostCommands } from './host.js';
@@ -25,7 +25,7 @@ function attachOptions(cmd: Command): Command {
   return outputOptions(
     cmd
       .option('--mac <mac>', 'guest MAC (default: derived from the domain UUID or name and the interface position)')
-      .option('--model <type>', 'NIC model', undefined)
+      .option('--model <type>', 'NIC model (default: virtio)')
       .option('--pci-address <addr>', 'PCI address [DDDD:]BB:SS.F for the new interface (default: none, libvirt assigns one)'),
   );
 }
@@ -64,7 +64,7 @@ export function buildProgram(): Command {
       .argument('<domain.xml>', "domain XML file, or '-' for stdin")
       .requiredOption('--lower <dev>', 'device the macvtap sits on (e.g. veth1)')
       .requiredOption('--macvtap <name>', 'macvtap device name QEMU opens')
-      .addOption(new Option('--mode <mode>', 'macvtap mode').choices(['vepa', 'bridge', 'private', 'passthru', 'source']).default(undefined))
+      .option('--mode <mode>', "macvtap mode: vepa (default), bridge, private, passthru or source (libvirt's passthrough is accepted)")
       .option('--veth-peer <name>', 'create --lower as a veth pair with this peer end')
       .option('--bridge <br>', 'bridge the veth peer is put on'),
   )
@@ -83,7 +83,7 @@ export function buildProgram(): Command {
       .description('add <interface type="direct"> (libvirt creates the macvtap)')
       .argument('<domain.xml>', "domain XML file, or '-' for stdin")
       .requiredOption('--source <dev>', 'host device the macvtap sits on')
-      .option('--mode <mode>', "vepa, bridge, private or passthrough (iproute2's passthru is accepted)")
+      .option('--mode <mode>', "vepa (default), bridge, private or passthrough (iproute2's passthru is accepted)")
       .option('--trust-guest-rx-filters', 'set trustGuestRxFilters="yes"'),
   ).action(async (input: string, opts) => {
     const { runAttach, directSpec } = await import('../commands/attach.js');

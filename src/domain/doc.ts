@@ -81,42 +81,71 @@ export class DomainDoc {
 
   // ---- layout ----
 
-  /** The white space before an element on its line, or undefined when it shares the line with something else. */
-  indentOf(el: XmlElement | XmlNode): string | undefined {
-    const lineStart = this.text.lastIndexOf('\n', el.start - 1) + 1;
-    const lead = this.text.slice(lineStart, el.start);
+  /** The white space before a node on its line, or undefined when something else precedes it on that line. */
+  indentOf(node: XmlNode): string | undefined {
+    const lineStart = this.text.lastIndexOf('\n', node.start - 1) + 1;
+    const lead = this.text.slice(lineStart, node.start);
     return /^[ \t]*$/.test(lead) ? lead : undefined;
   }
 
-  /** One level of indentation as the file uses it. */
-  indentUnit(): string {
-    const rootIndent = this.indentOf(this.root) ?? '';
-    for (const c of childElements(this.root)) {
-      const i = this.indentOf(c);
-      if (i !== undefined && i.length > rootIndent.length && i.startsWith(rootIndent)) return i.slice(rootIndent.length);
+  /** One level of indentation as the file uses it: seen under `parent` first, then under the root; else two spaces. */
+  indentUnit(parent: XmlElement = this.root): string {
+    for (const p of parent === this.root ? [parent] : [parent, this.root]) {
+      const base = this.indentOf(p) ?? '';
+      for (const c of childElements(p)) {
+        const i = this.indentOf(c);
+        if (i !== undefined && i.length > base.length && i.startsWith(base)) return i.slice(base.length);
+      }
     }
     return '  ';
   }
 
-  /** The quote the file mostly uses around attribute values. */
+  /** The quote the file's attributes mostly use (double on a tie). */
   quote(): '"' | "'" {
-    const single = this.text.match(/=\s*'/g)?.length ?? 0;
-    const double = this.text.match(/=\s*"/g)?.length ?? 0;
+    let single = 0;
+    let double = 0;
+    const walk = (el: XmlElement): void => {
+      for (const a of el.attrs) {
+        if (this.text[a.end - 1] === "'") single++;
+        else double++;
+      }
+      for (const c of el.children) if (c.kind === 'element') walk(c);
+    };
+    walk(this.root);
     return single > double ? "'" : '"';
   }
 
-  /** Re-indents a block written with two-space levels and '\n' to this file's style. */
-  formatBlock(block: string, baseIndent: string): string {
-    const unit = this.indentUnit();
+  /** Re-indents a block written with two-space levels and '\n' to this file's indentation, quotes and line ending. */
+  formatBlock(block: string, baseIndent: string, unit = this.indentUnit(), eol = this.eol): string {
     const q = this.quote();
     return block
       .split('\n')
       .map((line) => {
-        const lead = line.match(/^ */)![0].length / 2;
+        const level = line.match(/^ */)![0].length / 2;
         const body = line.trimStart();
-        return baseIndent + unit.repeat(lead) + (q === "'" ? body.replace(/="([^"']*)"/g, "='$1'") : body);
+        return baseIndent + unit.repeat(level) + (q === "'" ? body.replace(/="([^"']*)"/g, "='$1'") : body);
       })
-      .join(this.eol);
+      .join(eol);
+  }
+
+  /**
+   * Where text inserted after `offset` leaves every line of the file whole: the
+   * end of that line when only white space and comments follow there, else `offset`.
+   */
+  private insertionPoint(offset: number): number {
+    const text = this.text;
+    let p = offset;
+    for (;;) {
+      while (text[p] === ' ' || text[p] === '\t') p++;
+      if (!text.startsWith('<!--', p)) break;
+      const close = text.indexOf('-->', p);
+      const br = text.indexOf('\n', p);
+      if (close === -1 || (br !== -1 && br < close)) return offset;
+      p = close + 3;
+    }
+    if (p === text.length || text[p] === '\n') return p;
+    if (text[p] === '\r' && text[p + 1] === '\n') return p;
+    return offset;
   }
 
   // ---- edits: each returns a new DomainDoc ----
@@ -126,30 +155,31 @@ export class DomainDoc {
   }
 
   /**
-   * Appends a child element block to `parent`, after `after` (default: its last
-   * child element or comment), indented like its siblings, on lines of its own.
+   * Inserts a child element block into `parent` on lines of its own, indented
+   * like its siblings: after `after`, first when `after` is null, and by default
+   * after the last child element or comment. The inserted text is always the
+   * file's line ending, the indentation and the block, so removeElement undoes it exactly.
    */
-  appendChild(parent: XmlElement, block: string, after?: XmlElement): DomainDoc {
+  appendChild(parent: XmlElement, block: string, after?: XmlNode | null): DomainDoc {
     const parentIndent = this.indentOf(parent) ?? '';
-    const anchor =
-      after ?? [...parent.children].reverse().find((c) => c.kind === 'element' || c.kind === 'comment');
-    if (anchor) {
-      const indent = this.indentOf(anchor) ?? parentIndent + this.indentUnit();
-      return this.splice(anchor.end, anchor.end, this.eol + this.formatBlock(block, indent));
-    }
-    const childIndent = parentIndent + this.indentUnit();
-    const formatted = this.formatBlock(block, childIndent);
+    const unit = this.indentUnit(parent);
     if (parent.selfClosing) {
       const open = this.text.slice(parent.start, parent.end - 2).trimEnd() + '>';
-      return this.splice(
-        parent.start,
-        parent.end,
-        `${open}${this.eol}${formatted}${this.eol}${parentIndent}</${parent.name}>`,
-      );
+      const formatted = this.formatBlock(block, parentIndent + unit, unit);
+      return this.splice(parent.start, parent.end, `${open}${this.eol}${formatted}${this.eol}${parentIndent}</${parent.name}>`);
     }
-    const inner = this.text.slice(parent.openEnd, parent.closeStart);
-    const tail = inner.includes('\n') ? '' : this.eol + parentIndent;
-    return this.splice(parent.openEnd, parent.openEnd, this.eol + formatted + tail);
+    const anchor =
+      after === undefined ? [...parent.children].reverse().find((c) => c.kind === 'element' || c.kind === 'comment') : after;
+    const sibling = anchor ?? parent.children.find((c) => c.kind === 'element' || c.kind === 'comment');
+    const indent = (sibling && this.indentOf(sibling)) ?? parentIndent + unit;
+    const at = this.insertionPoint(anchor ? anchor.end : parent.openEnd);
+    // The line ending of the line we break, so files with mixed endings keep each line whole.
+    const eol = this.text[at] === '\r' ? '\r\n' : this.text[at] === '\n' ? '\n' : this.eol;
+    const formatted = this.formatBlock(block, indent, unit, eol);
+    // An element with nothing in it gets its end tag on a line of its own too.
+    if (this.isEmpty(parent) && !this.text.slice(at, parent.closeStart).includes('\n'))
+      return this.splice(at, parent.closeStart, `${eol}${formatted}${eol}${parentIndent}`);
+    return this.splice(at, at, eol + formatted);
   }
 
   /** Removes an element and, when it stands on lines of its own, the line break and indentation before it. */
@@ -165,8 +195,6 @@ export class DomainDoc {
 
   /** True when an element has no child elements and no text but white space. */
   isEmpty(el: XmlElement): boolean {
-    return el.children.every(
-      (c) => c.kind === 'text' && !/\S/.test(this.text.slice(c.start, c.end)),
-    );
+    return el.children.every((c) => c.kind === 'text' && !/\S/.test(this.text.slice(c.start, c.end)));
   }
 }

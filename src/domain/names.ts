@@ -18,7 +18,10 @@ export function ifnameProblem(name: string): string | undefined {
   if (name.length === 0) return 'is empty';
   if (Buffer.byteLength(name) > 15) return `is ${Buffer.byteLength(name)} bytes long; Linux allows at most 15`;
   if (name === '.' || name === '..') return `'${name}' is not allowed`;
-  if (/[/:\s]/.test(name)) return "contains '/', ':' or white space";
+  const bad = name.match(/[/:\s]/)?.[0];
+  if (bad !== undefined) return /\s/.test(bad) ? 'contains white space' : `contains '${bad}'`;
+  // iproute2 and the kernel read '%d' in a new name as "pick the next free number".
+  if (name.includes('%')) return "contains '%', which the kernel treats as a name pattern";
   return undefined;
 }
 
@@ -26,7 +29,7 @@ function digest(...parts: string[]): Buffer {
   return createHash('sha256').update(parts.join('\0')).digest();
 }
 
-/** A locally administered-free QEMU-style MAC, 52:54:00:xx:xx:xx, stable for (identity, index). */
+/** A MAC in QEMU's range 52:54:00:xx:xx:xx, the same for the same (identity, index). */
 export function deriveMac(identity: string, index: number): string {
   const d = digest('mac', identity, String(index));
   return ['52', '54', '00', ...[d[0]!, d[1]!, d[2]!].map((b) => b.toString(16).padStart(2, '0'))].join(':');

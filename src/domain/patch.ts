@@ -5,25 +5,34 @@ import type { DomainDoc } from './doc.js';
 import { findRecord, entryXml, recordPrefix, RECORD_NS, RECORD_PREFIX } from './record.js';
 import type { RecordEntry } from './record.js';
 import { renderTemplate } from './template.js';
-import { child, childElements } from './xml.js';
+import { childElements } from './xml.js';
 import type { XmlElement } from './xml.js';
 
-/** Children of <domain> that libvirt writes before <metadata>; the record goes after the last present. */
-const BEFORE_METADATA = ['description', 'title', 'genid', 'uuid', 'name'];
+/** Children of <domain> that libvirt writes before <metadata>. */
+const BEFORE_METADATA = new Set(['name', 'uuid', 'genid', 'title', 'description']);
+/** Devices that libvirt writes before the interfaces (virsh dumpxml order). */
+const BEFORE_INTERFACES = new Set(['emulator', 'disk', 'controller', 'lease', 'filesystem']);
 
+/** The last child of `parent` whose name is in `names`; null (insert first) when there is none. */
+function lastOf(parent: XmlElement, names: Set<string>): XmlElement | null {
+  return childElements(parent).filter((c) => names.has(c.name)).pop() ?? null;
+}
+
+/** Adds an interface after the last one, or where libvirt's own order puts it; creates <devices> if missing. */
 export function addInterface(doc: DomainDoc, block: string): DomainDoc {
   const devices = doc.devices;
   if (!devices) return doc.appendChild(doc.root, `<devices>\n${indent(block)}\n</devices>`);
   const interfaces = childElements(devices, 'interface');
-  return doc.appendChild(devices, block, interfaces[interfaces.length - 1]);
+  return doc.appendChild(devices, block, interfaces[interfaces.length - 1] ?? lastOf(devices, BEFORE_INTERFACES));
 }
 
+/**
+ * Removes an interface. An emptied <devices> stays: real files carry empty
+ * ones (virt-clone writes them) and those must survive an attach + detach.
+ */
 export function removeInterface(doc: DomainDoc, index: number): DomainDoc {
   const el = doc.interfaceElements()[index];
-  if (!el) return doc;
-  const after = doc.removeElement(el);
-  const devices = after.devices;
-  return devices && after.isEmpty(devices) ? after.removeElement(devices) : after;
+  return el ? doc.removeElement(el) : doc;
 }
 
 export function addRecordEntry(doc: DomainDoc, entry: RecordEntry): DomainDoc {
@@ -35,8 +44,7 @@ export function addRecordEntry(doc: DomainDoc, entry: RecordEntry): DomainDoc {
   const entryLine = entryXml(entry, RECORD_PREFIX);
   const metadata = doc.metadata;
   if (metadata) return doc.appendChild(metadata, renderTemplate('record', { ns: RECORD_NS }, { entry: entryLine }));
-  const anchor = BEFORE_METADATA.map((n) => child(doc.root, n)).find((e): e is XmlElement => e !== undefined);
-  return doc.appendChild(doc.root, renderTemplate('metadata', { ns: RECORD_NS }, { entry: entryLine }), anchor);
+  return doc.appendChild(doc.root, renderTemplate('metadata', { ns: RECORD_NS }, { entry: entryLine }), lastOf(doc.root, BEFORE_METADATA));
 }
 
 /** Removes the record entry for `dev`; an emptied record, then an emptied <metadata>, goes too. */

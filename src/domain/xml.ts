@@ -45,6 +45,8 @@ export type XmlNode = XmlElement | XmlText;
 export interface XmlDocumentTree {
   readonly text: string;
   readonly root: XmlElement;
+  /** Everything at the top level, in order: XML declaration, comments, PIs, DOCTYPE, white space, the root. */
+  readonly top: readonly XmlNode[];
   /** '\r\n' when the file's first line break is CRLF, else '\n'. */
   readonly eol: string;
 }
@@ -63,6 +65,11 @@ export class XmlSyntaxError extends Error {
 const NAME_START = /[A-Za-z_:\u00C0-\uFFFF]/;
 const NAME_CHAR = /[A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]/;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+/** Characters XML 1.0 forbids anywhere in a document, even in comments. */
+const FORBIDDEN_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+
+const isXmlChar = (cp: number): boolean =>
+  cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 
 export function lineOf(text: string, offset: number): number {
   let line = 1;
@@ -79,18 +86,15 @@ function fail(text: string, offset: number, message: string): never {
 /** Decodes character and predefined entity references; anything else is an error. */
 export function decodeEntities(text: string, raw: string, at: number): string {
   if (raw.indexOf('&') === -1) return raw;
-  return raw.replace(/&([^;]*);?/g, (match, ref: string) => {
+  return raw.replace(/&([^;&<\s]*);?/g, (match, ref: string) => {
     if (!match.endsWith(';')) fail(text, at, `'&' must start an entity reference such as &amp;`);
-    if (ref.startsWith('#x')) {
-      const cp = Number.parseInt(ref.slice(2), 16);
-      if (!/^[0-9a-fA-F]+$/.test(ref.slice(2)) || cp > 0x10ffff) fail(text, at, `bad character reference &${ref};`);
+    const num = ref.match(/^#(?:x([0-9a-fA-F]+)|([0-9]+))$/);
+    if (num) {
+      const cp = num[1] !== undefined ? Number.parseInt(num[1], 16) : Number.parseInt(num[2]!, 10);
+      if (!isXmlChar(cp)) fail(text, at, `character reference &${ref}; is not an XML character`);
       return String.fromCodePoint(cp);
     }
-    if (ref.startsWith('#')) {
-      const cp = Number.parseInt(ref.slice(1), 10);
-      if (!/^[0-9]+$/.test(ref.slice(1)) || cp > 0x10ffff) fail(text, at, `bad character reference &${ref};`);
-      return String.fromCodePoint(cp);
-    }
+    if (ref.startsWith('#')) fail(text, at, `bad character reference &${ref};`);
     const v = PREDEFINED[ref];
     if (v === undefined) fail(text, at, `entity &${ref}; is not defined (vnet-virt expands no DTD entities)`);
     return v;
@@ -106,18 +110,20 @@ export function parseXml(text: string): XmlDocumentTree {
   let pos = 0;
   let line = 1;
   let root: XmlElement | undefined;
-  const stack: { el: XmlElement }[] = [];
+  const top: XmlNode[] = [];
+  const stack: XmlElement[] = [];
 
   const advanceLines = (from: number, to: number): void => {
     for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) line++;
   };
-  const current = (): XmlElement | undefined => stack[stack.length - 1]?.el;
+  const current = (): XmlElement | undefined => stack[stack.length - 1];
   const pushNode = (node: XmlNode): void => {
     const parent = current();
     if (parent) parent.children.push(node);
     else if (node.kind === 'text' && /\S/.test(text.slice(node.start, node.end)))
       fail(text, node.start, 'text outside the root element');
     else if (node.kind === 'cdata') fail(text, node.start, 'CDATA outside the root element');
+    else top.push(node);
   };
   const readName = (): string => {
     const start = pos;
@@ -136,6 +142,8 @@ export function parseXml(text: string): XmlDocumentTree {
     return pos > start;
   };
 
+  const bad = FORBIDDEN_CHAR.exec(text);
+  if (bad) fail(text, bad.index, `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} is not allowed in XML`);
   if (text.charCodeAt(0) === 0xfeff) pos = 1;
   let sawDoctype = false;
   while (pos < len) {
@@ -159,7 +167,8 @@ export function parseXml(text: string): XmlDocumentTree {
     if (text.startsWith('<!--', pos)) {
       const close = text.indexOf('-->', pos + 4);
       if (close === -1) fail(text, pos, 'comment is not closed');
-      if (text.slice(pos + 4, close).includes('--')) fail(text, pos, "'--' is not allowed inside a comment");
+      const body = text.slice(pos + 4, close);
+      if (body.includes('--') || body.endsWith('-')) fail(text, pos, "'--' is not allowed inside a comment");
       const end = close + 3;
       pushNode({ kind: 'comment', start: pos, end });
       advanceLines(pos, end);
@@ -201,10 +210,11 @@ export function parseXml(text: string): XmlDocumentTree {
       pos++;
       const open = stack.pop();
       if (!open) fail(text, start, `end tag </${name}> has no start tag`);
-      if (open.el.name !== name) fail(text, start, `end tag </${name}> does not match <${open.el.name}> (line ${open.el.line})`);
-      const el = open.el as { -readonly [K in keyof XmlElement]: XmlElement[K] };
+      if (open.name !== name) fail(text, start, `end tag </${name}> does not match <${open.name}> (line ${open.line})`);
+      const el = open as { -readonly [K in keyof XmlElement]: XmlElement[K] };
       el.closeStart = start;
       el.end = pos;
+      advanceLines(start, pos);
     } else {
       const start = pos;
       pos++;
@@ -262,15 +272,39 @@ export function parseXml(text: string): XmlDocumentTree {
       };
       advanceLines(start, pos);
       if (parent) parent.children.push(el);
-      else root = el;
-      if (!selfClosing) stack.push({ el });
+      else {
+        root = el;
+        top.push(el);
+      }
+      if (!selfClosing) stack.push(el);
     }
   }
-  if (stack.length) fail(text, len, `element <${stack[stack.length - 1]!.el.name}> is not closed`);
+  if (stack.length) fail(text, len, `element <${stack[stack.length - 1]!.name}> is not closed`);
   if (!root) fail(text, 0, 'no root element');
   const crlf = text.indexOf('\n');
   const eol = crlf > 0 && text[crlf - 1] === '\r' ? '\r\n' : '\n';
-  return { text, root, eol };
+  return { text, root, top, eol };
+}
+
+/**
+ * The document written back from the tree's offsets alone. It equals the
+ * parsed text exactly when every byte belongs to one node; tests use it to
+ * prove that, since edits rely on those offsets.
+ */
+export function serializeTree(tree: XmlDocumentTree): string {
+  const { text } = tree;
+  const parts: string[] = [text.slice(0, tree.top[0]?.start ?? 0)];
+  const write = (node: XmlNode): void => {
+    if (node.kind !== 'element') {
+      parts.push(text.slice(node.start, node.end));
+      return;
+    }
+    parts.push(text.slice(node.start, node.openEnd));
+    for (const c of node.children) write(c);
+    parts.push(text.slice(node.closeStart, node.end));
+  };
+  for (const node of tree.top) write(node);
+  return parts.join('');
 }
 
 // ---- small read helpers over the tree ----

@@ -1,6 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseXml, XmlSyntaxError, xpathOf, childElements } from '../../src/domain/xml.js';
+import {
+  attr,
+  child,
+  childElements,
+  decodeEntities,
+  localName,
+  namespaceOf,
+  parseXml,
+  serializeTree,
+  textContent,
+  XmlSyntaxError,
+  xpathOf,
+} from '../../src/domain/xml.js';
 
 test('parses elements with offsets that slice back to the source', () => {
   const text = `<?xml version="1.0"?>\n<domain a='1' b="2">\n  <devices><interface type='ethernet'/></devices>\n</domain>\n`;
@@ -33,3 +45,108 @@ for (const [bad, why] of [
     assert.throws(() => parseXml(bad), XmlSyntaxError);
   });
 }
+
+const TRICKY = [
+  '\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- c1 -->\n<?pi data?>\n<!DOCTYPE domain>\n<domain>\n\t<a x = "1"\n     y=\'2\' />\n  <b><![CDATA[ <raw> & ]]>t&amp;t</b>\n</domain>\n<!-- after -->\n\n',
+  '<domain/>',
+  '<domain></domain>',
+  '<domain>\r\n  <a/>\r\n</domain>\r\n',
+  '<domain><a></a><b/>text<!----><?x?></domain>',
+  '<d:domain xmlns:d="urn:x"><d:a/></d:domain>',
+];
+
+test('serializeTree gives back every byte: each belongs to exactly one node', () => {
+  for (const text of TRICKY) assert.equal(serializeTree(parseXml(text)), text, JSON.stringify(text));
+});
+
+test('offsets: start, openEnd, closeStart and end slice out the tags', () => {
+  const text = '<domain>\n  <a k="v">x</a>\n  <b/>\n</domain>';
+  const { root } = parseXml(text);
+  const a = child(root, 'a')!;
+  assert.equal(text.slice(a.start, a.openEnd), '<a k="v">');
+  assert.equal(text.slice(a.closeStart, a.end), '</a>');
+  const b = child(root, 'b')!;
+  assert.ok(b.selfClosing);
+  assert.equal(b.closeStart, b.end);
+  assert.equal(text.slice(b.start, b.end), '<b/>');
+  const k = a.attrs[0]!;
+  assert.equal(text.slice(k.start, k.end), 'k="v"');
+});
+
+test('line numbers count line breaks inside tags, attribute values and end tags', () => {
+  const text = '<domain\n  a="x\ny">\n<b></b\n>\n<c/>\n</domain>';
+  const { root } = parseXml(text);
+  assert.equal(root.line, 1);
+  assert.equal(child(root, 'b')!.line, 4);
+  assert.equal(child(root, 'c')!.line, 6);
+});
+
+test('attribute values and text are decoded; entities are limited to the predefined five', () => {
+  const text = `<domain t='a &amp; &lt;b&gt; &quot;&apos; &#65;&#x42;' g=">"><name>x &amp;&#x20;y<![CDATA[&amp;]]></name></domain>`;
+  const { root } = parseXml(text);
+  assert.equal(attr(root, 't'), `a & <b> "' AB`);
+  assert.equal(attr(root, 'g'), '>');
+  assert.equal(textContent(text, child(root, 'name')!), 'x & y&amp;');
+  assert.equal(decodeEntities('', 'plain', 0), 'plain');
+});
+
+test('namespaces: prefixes resolve through ancestors, the default namespace too', () => {
+  const text = '<domain xmlns:v="urn:v"><metadata><v:r><v:t/></v:r><x xmlns="urn:d"><y/></x></metadata></domain>';
+  const { root } = parseXml(text);
+  const md = child(root, 'metadata')!;
+  const t = child(child(md, 'v:r')!, 'v:t')!;
+  assert.equal(namespaceOf(t), 'urn:v');
+  assert.equal(localName(t), 't');
+  assert.equal(namespaceOf(child(child(md, 'x')!, 'y')!), 'urn:d');
+  assert.equal(namespaceOf(md), undefined);
+});
+
+test('xpathOf numbers siblings of the same name', () => {
+  const { root } = parseXml('<domain><devices><disk/><interface/><interface/></devices></domain>');
+  const devices = child(root, 'devices')!;
+  assert.equal(xpathOf(childElements(devices, 'interface')[1]!), '/domain/devices/interface[2]');
+  assert.equal(xpathOf(child(devices, 'disk')!), '/domain/devices/disk');
+});
+
+test('errors carry line and column', () => {
+  try {
+    parseXml('<domain>\n  <a>\n</domain>');
+    assert.fail('accepted');
+  } catch (e) {
+    assert.ok(e instanceof XmlSyntaxError);
+    assert.equal(e.line, 3);
+    assert.equal(e.column, 1);
+    assert.match(e.message, /<\/domain> does not match <a> \(line 2\)/);
+  }
+});
+
+for (const [bad, why] of [
+  ['<a><!-- x ---></a>', 'comment ending in -'],
+  ['<a>&#0;</a>', 'character reference to U+0000'],
+  ['<a>&#xD800;</a>', 'character reference to a surrogate'],
+  ['<a>&#x110000;</a>', 'character reference out of range'],
+  ['<a>&#xZZ;</a>', 'bad character reference'],
+  ['<a>\u0001</a>', 'control character'],
+  ['<a>a & b</a>', 'bare ampersand'],
+  ['<a>]]></a>', "']]>' in text"],
+  ['<a b="<"/>', "'<' in an attribute value"],
+  ['<a b="1"c="2"/>', 'no space between attributes'],
+  [' <?xml version="1.0"?><a/>', 'XML declaration not at the start'],
+  ['<a/><!DOCTYPE a>', 'DOCTYPE after the root'],
+  ['<a/>text', 'text after the root'],
+  ['', 'empty document'],
+  ['<a></b>', 'mismatched end tag'],
+  ['</a>', 'end tag without start'],
+  ['<1a/>', 'bad name'],
+  ['<a><![CDATA[x</a>', 'CDATA not closed'],
+  ['<a><?pi </a>', 'PI not closed'],
+] as const) {
+  test(`rejects ${why}`, () => {
+    assert.throws(() => parseXml(bad), XmlSyntaxError);
+  });
+}
+
+test('accepts what is well-formed even if unusual', () => {
+  for (const ok of ['<a>&#x1F600;</a>', '<a b="]]>"/>', '<a>\t\r\n</a>', '<a/>\n\n<!-- trailing -->\n', '<!DOCTYPE a SYSTEM "a.dtd"><a/>'])
+    assert.doesNotThrow(() => parseXml(ok), ok);
+});
