@@ -36,7 +36,12 @@ export function buildProgram(): Command {
     .version('0.1.0', '-V, --version')
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Usage errors keep the one-line contract: 'vnet-virt: what; what to do'.
+      outputError: (s, write) =>
+        write(`vnet-virt: ${s.replace(/^error: /, '').replace(/\s*\n\s*(?=\S)/g, ' ').trimEnd()}; see vnet-virt --help\n`),
+    });
 
   attachOptions(
     program
