@@ -7,7 +7,7 @@ import { VnetError, ExitCode } from '../errors.js';
 import { readHostFacts } from './facts.js';
 import type { HostFacts } from './facts.js';
 import { batchLine, shellLine } from './quote.js';
-import { run } from './run.js';
+import { ipArgv, run } from './run.js';
 import type { Runner } from './run.js';
 import { effectVisible } from './step.js';
 import type { Effect, Plan, Step } from './step.js';
@@ -133,10 +133,7 @@ class StepRunner {
       else {
         // ip stopped without naming the line: what is visible on the host now says what ran.
         const facts = await this.probe();
-        const visible = segment.map((s) => {
-          const e = effectOf(s);
-          return effectVisible(e, facts.links.get(e.device));
-        });
+        const visible = segment.map((s) => effectVisible(effectOf(s), facts.links));
         failed = visible.findIndex((v) => !v);
         if (failed === -1) failed = segment.length - 1;
         segment.forEach((s, k) => {
@@ -156,7 +153,19 @@ class StepRunner {
   }
 }
 
-const leftover = (f: Failure): Leftover => ({ device: f.step.device, domain: f.step.domain, iface: f.step.iface, command: shellLine(f.step.argv), stderr: f.stderr });
+/** What a failure leaves behind, each with the command that removes it (down) or restores it (an undo). */
+function leftovers(failures: Failure[], plan: Plan): Leftover[] {
+  const out = new Map<string, Leftover>();
+  for (const { step, stderr } of failures) {
+    const base = { domain: step.domain, iface: step.iface, stderr };
+    // A failed group deletion deleted nothing; in down, any device not deleted is removed on its own.
+    const devices = step.effect.type === 'delete-group' ? step.effect.devices : [step.device];
+    for (const device of devices)
+      if (!out.has(device))
+        out.set(device, { ...base, device, command: shellLine(plan.kind === 'down' ? ipArgv(plan.netns, ['link', 'del', 'dev', device]) : step.argv) });
+  }
+  return [...out.values()];
+}
 
 const describe = (f: Failure): string =>
   `${f.step.domain}: \`${shellLine(f.step.argv)}\` failed: ${f.stderr}${f.step.iface ? ` (interface ${f.step.iface})` : ''}`;
@@ -170,17 +179,17 @@ export async function execute(plan: Plan, opts: ExecuteOptions = {}): Promise<Ex
   if (plan.kind === 'down') {
     const r = await runner.run(plan.steps, 'continue', (s) => s.effect, opts.signal);
     if (r.failures.length === 0) return { done: r.done, processes: runner.processes };
-    const leftovers = r.failures.map(leftover);
-    for (const l of leftovers) opts.log?.(`left behind: ${l.device} (remove: ${l.command}): ${l.stderr}`);
+    const left = leftovers(r.failures, plan);
+    for (const l of left) opts.log?.(`left behind: ${l.device} (remove: ${l.command}): ${l.stderr}`);
     throw new HostError(
-      `${describe(r.failures[0]!)}; left behind: ${listLeftovers(leftovers)}`,
+      `${describe(r.failures[0]!)}; left behind: ${listLeftovers(left)}`,
       ExitCode.hostFailedLeftovers,
       'E_HOST_LEFTOVERS',
       r.failures[0]!.step.file,
       'run the listed commands, or run down again',
       r.failures[0],
       [],
-      leftovers,
+      left,
     );
   }
 
@@ -206,16 +215,16 @@ export async function execute(plan: Plan, opts: ExecuteOptions = {}): Promise<Ex
       u.done,
       [],
     );
-  const leftovers = u.failures.map(leftover);
-  for (const l of leftovers) opts.log?.(`left behind: ${l.device} (remove: ${l.command}): ${l.stderr}`);
+  const left = leftovers(u.failures, plan);
+  for (const l of left) opts.log?.(`left behind: ${l.device} (remove: ${l.command}): ${l.stderr}`);
   throw new HostError(
-    `${describe(failure)}; the undo failed too, left behind: ${listLeftovers(leftovers)}`,
+    `${describe(failure)}; the undo failed too, left behind: ${listLeftovers(left)}`,
     ExitCode.hostFailedLeftovers,
     'E_HOST_LEFTOVERS',
     failure.step.file,
     'run the listed commands to remove them',
     failure,
     u.done,
-    leftovers,
+    left,
   );
 }

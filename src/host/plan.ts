@@ -187,12 +187,48 @@ function stackedOn(links: ReadonlyMap<string, Link>, dev: string, except: Readon
   return [...links.values()].filter((l) => l.link === dev && l.kind !== 'veth' && !except.has(l.name));
 }
 
+/** The first device group, counting up from a fixed base, that no device uses: deterministic for given facts. */
+export function freeGroup(links: ReadonlyMap<string, Link>): number {
+  const used = new Set([...links.values()].map((l) => l.group));
+  let g = DELETE_GROUP_BASE;
+  while (used.has(String(g))) g++;
+  return g;
+}
+
+/** 0x766e7600 ("vnv"): far from the groups people number by hand. */
+export const DELETE_GROUP_BASE = 0x766e7600;
+
+/**
+ * The deletions as steps. Each `ip link del` waits for the kernel's RCU grace
+ * period (~20 ms); `ip link del group G` deletes a whole group in one, so two
+ * or more devices go into a group no device uses and are deleted together.
+ */
+function deletionSteps(s: StepList, links: ReadonlyMap<string, Link>, deletions: { from: Origin; name: string; description: string }[]): void {
+  if (deletions.length === 1) {
+    const [d] = deletions;
+    s.add(d!.from, d!.name, d!.description, del(d!.name), null, { type: 'delete', device: d!.name });
+    return;
+  }
+  if (deletions.length === 0) return;
+  const group = String(freeGroup(links));
+  for (const d of deletions)
+    s.add(d.from, d.name, `${d.description}: put it in group ${group}`, set(d.name, 'group', group), null, { type: 'set', device: d.name, field: 'group', value: group });
+  const devices = deletions.map((d) => d.name);
+  s.add(deletions[0]!.from, `group ${group}`, `delete ${devices.join(', ')} at once`, ['link', 'del', 'group', group], null, {
+    type: 'delete-group',
+    device: devices[0]!,
+    devices,
+  });
+  s.steps.at(-1)!.iface = undefined;
+}
+
 export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
   const wants = wantsOf(intents).reverse();
   const s = new StepList(facts.netns);
   const notes: Note[] = [];
   const links = facts.links;
   const gone = new Set<string>();
+  const deletions: { from: Origin; name: string; description: string }[] = [];
   const note = (from: Origin, device: string, message: string): void => {
     notes.push({ domain: from.domain.label, file: from.domain.file, device, iface: from.iface.dev, message: `${from.domain.label}: ${message} ${at(from)}` });
   };
@@ -218,7 +254,7 @@ export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
       case 'macvtap':
       case 'tap':
         if (!deletable(from, link)) break;
-        s.add(from, name, `delete ${want.kind} ${name}`, del(name), null, { type: 'delete', device: name });
+        deletions.push({ from, name, description: `delete ${want.kind} ${name}` });
         gone.add(name);
         break;
       case 'veth': {
@@ -229,7 +265,7 @@ export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
         }
         if (!deletable(from, link, peer ? [peer.name] : [])) break;
         if (peer && !deletable(from, peer, [name])) break;
-        s.add(from, name, peer ? `delete veth pair ${name}/${peer.name}` : `delete ${name}`, del(name), null, { type: 'delete', device: name });
+        deletions.push({ from, name, description: peer ? `delete veth pair ${name}/${peer.name}` : `delete ${name}` });
         gone.add(name);
         if (peer) gone.add(peer.name);
         break;
@@ -242,11 +278,12 @@ export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
           note(from, name, `bridge ${name} is kept: ${ports.map((p) => p.name).join(', ')} still on it`);
           break;
         }
-        s.add(from, name, `delete bridge ${name} (no ports left)`, del(name), null, { type: 'delete', device: name });
+        deletions.push({ from, name, description: `delete bridge ${name} (no ports left)` });
         gone.add(name);
         break;
       }
     }
   }
+  deletionSteps(s, links, deletions);
   return { kind: 'down', netns: facts.netns, steps: s.steps, notes };
 }

@@ -5,7 +5,9 @@ import type { Link } from './facts.js';
 export type Effect =
   | { type: 'create'; device: string }
   | { type: 'delete'; device: string }
-  | { type: 'set'; device: string; field: 'alias' | 'master' | 'up' | 'mtu' | 'mac' | 'mode'; value: string | number | boolean | undefined };
+  /** One `ip link del group G` deleting all these devices at once. */
+  | { type: 'delete-group'; device: string; devices: string[] }
+  | { type: 'set'; device: string; field: 'alias' | 'master' | 'up' | 'mtu' | 'mac' | 'mode' | 'group'; value: string | number | boolean | undefined };
 
 export interface Step {
   /** The whole command: `ip [-n NS] ...`. */
@@ -40,9 +42,12 @@ export interface Plan {
   notes: Note[];
 }
 
-/** Has a step's effect happened, judging from the device as it is now (undefined: absent)? */
-export function effectVisible(effect: Effect, link: Link | undefined): boolean {
+/** Has a step's effect happened, judging from the host as it is now? */
+export function effectVisible(effect: Effect, links: ReadonlyMap<string, Link>): boolean {
+  const link = links.get(effect.device);
   switch (effect.type) {
+    case 'delete-group':
+      return effect.devices.every((d) => !links.has(d));
     case 'create':
       return link !== undefined;
     case 'delete':

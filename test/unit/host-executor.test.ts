@@ -110,18 +110,29 @@ test('execute: a step the batch syntax cannot carry runs as its own process, in 
   assert.equal(ip.links.get('t1')!.up, true);
 });
 
-test('execute down: every deletion is tried; a failed one is a leftover (exit 4)', async () => {
+test('execute down: every deletion is tried; what is not deleted is a leftover (exit 4) with its removal command', async () => {
   const ip = new FakeIp();
   await execute(fullPlan(), { runner: ip.runner });
   const plan = planDown([web1()], parseLinks(ip.json()));
+  const G = '1986950656';
   ip.log.length = 0;
-  ip.failWhen = (line) => (line === 'link del dev veth1' ? 'RTNETLINK answers: Device or resource busy' : undefined);
+  ip.failWhen = (line) => (line === `link set dev veth1 group ${G}` ? 'RTNETLINK answers: Device or resource busy' : undefined);
   const e = await failing(ip, plan);
   assert.equal(e.exitCode, 4);
   assert.deepEqual(e.leftovers.map((l) => l.command), ['ip link del dev veth1']);
-  // The bridge we made still goes: its one port left is our own leftover.
-  assert.deepEqual(ip.log, ['link del dev mvt0', 'link del dev veth1', 'link del dev t0', 'link del dev br0']);
+  assert.deepEqual(ip.log, ['mvt0', 'veth1', 't0', 'br0'].map((d) => `link set dev ${d} group ${G}`).concat(`link del group ${G}`));
   assert.deepEqual([...ip.links.keys()].sort(), ['veth0', 'veth1']);
+});
+
+test('execute down: a failed group deletion deleted nothing; every device is listed', async () => {
+  const ip = new FakeIp();
+  await execute(fullPlan('ns1'), { runner: ip.runner });
+  const plan = planDown([web1()], parseLinks(ip.json(), 'ns1'));
+  ip.failWhen = (line) => (line.startsWith('link del group') ? 'RTNETLINK answers: Operation not supported' : undefined);
+  const e = await failing(ip, plan);
+  assert.equal(e.exitCode, 4);
+  assert.deepEqual(e.leftovers.map((l) => l.command), ['mvt0', 'veth1', 't0', 'br0'].map((d) => `ip -n ns1 link del dev ${d}`));
+  assert.equal(ip.links.size, 5);
 });
 
 test('execute: an empty plan starts no process', async () => {

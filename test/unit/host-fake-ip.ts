@@ -13,6 +13,7 @@ export interface FakeLink {
   link?: string;
   mode?: string;
   multiQueue?: boolean;
+  group?: string;
 }
 
 /** How an injected failure looks: 'named' = ip says "Command failed -:N"; 'silent' = ip exits 255 without it. */
@@ -56,6 +57,7 @@ export class FakeIp {
         ...(l.master && { master: l.master }),
         ...(l.alias !== undefined && { ifalias: l.alias }),
         ...(l.link && { link: l.link }),
+        group: l.group ?? 'default',
         linkinfo:
           l.kind === 'tap'
             ? { info_kind: 'tun', info_data: { type: 'tap', vnet_hdr: true, multi_queue: Boolean(l.multiQueue) } }
@@ -90,6 +92,12 @@ export class FakeIp {
       return this.add({ name: w[3]!, kind: 'tap', multiQueue: w.includes('multi_queue') });
     }
     if (obj !== 'link') throw new Error(`fake ip: unknown command ${w.join(' ')}`);
+    if (verb === 'del' && w[2] === 'group') {
+      const members = [...this.links.values()].filter((l) => l.group === w[3]);
+      if (members.length === 0) throw new Error('RTNETLINK answers: No such device');
+      for (const m of members) if (this.links.has(m.name)) this.del(m.name);
+      return;
+    }
     if (verb === 'del') return this.del(w[3]!);
     if (verb === 'add') {
       if (w.includes('bridge')) {
@@ -124,6 +132,7 @@ export class FakeIp {
           if (this.links.get(b)?.kind !== 'bridge') throw new Error(`Error: argument "${b}" is wrong: Device does not exist`);
           l.master = b;
         } else if (k === 'mtu') l.mtu = Number(w[++i]);
+        else if (k === 'group') l.group = w[++i]!;
         else if (k === 'address') l.mac = w[++i]!;
         else if (k === 'type') {
           i += 2;

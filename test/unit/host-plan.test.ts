@@ -173,13 +173,22 @@ test('planDown: deletes ours (a veth pair once, macvtap first), reports foreign 
   const up = planUp([intent('web1.xml')], facts(ip), { createBridge: true });
   for (const s of up.steps) await ip.runner(s.argv);
   let plan = planDown([intent('web1.xml')], facts(ip));
-  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link del dev mvt0', 'ip link del dev veth1', 'ip link del dev t0', 'ip link del dev br0']);
+  // Two or more deletions go through one group: one kernel grace period instead of one per device.
+  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), [
+    'ip link set dev mvt0 group 1986950656',
+    'ip link set dev veth1 group 1986950656',
+    'ip link set dev t0 group 1986950656',
+    'ip link set dev br0 group 1986950656',
+    'ip link del group 1986950656',
+  ]);
+  assert.equal(plan.steps.at(-1)!.description, 'delete mvt0, veth1, t0, br0 at once');
   assert.deepEqual(plan.notes, []);
 
   ip.add({ name: 'guest', kind: 'tap', master: 'br0' });
   ip.links.get('t0')!.alias = 'vnet-virt:someone-else';
+  ip.links.get('guest')!.group = '1986950656';
   plan = planDown([intent('web1.xml')], facts(ip));
-  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link del dev mvt0', 'ip link del dev veth1']);
+  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link set dev mvt0 group 1986950657', 'ip link set dev veth1 group 1986950657', 'ip link del group 1986950657'], 'a group in use is skipped');
   assert.deepEqual(
     plan.notes.map((n) => n.message),
     [
@@ -205,5 +214,5 @@ test('planDown: a device created by the CLI from a file without <uuid> is owned 
   const ip = new FakeIp();
   for (const s of planUp([intent('db1.xml')], facts(ip)).steps) await ip.runner(s.argv);
   const plan = planDown([intent('db1-uuid.xml')], facts(ip));
-  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link del dev t-db1-b', 'ip link del dev t-db1']);
+  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link set dev t-db1-b group 1986950656', 'ip link set dev t-db1 group 1986950656', 'ip link del group 1986950656']);
 });
