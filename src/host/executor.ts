@@ -121,31 +121,35 @@ class StepRunner {
         lines.length > 1
           ? await this.exec([...this.prefix(), '-batch', '-'], lines.join('\n') + '\n', signal)
           : await this.exec(segment[0]!.argv, undefined, signal);
-      if (r.code === 0 && !signal?.aborted) {
+      if (r.code === 0) {
         done.push(...segment);
         i += segment.length;
         continue;
       }
-      const named = lines.length > 1 ? [...r.stderr.matchAll(/Command failed -:(\d+)/g)].pop() : undefined;
-      let failed: number;
-      if (lines.length <= 1) failed = 0;
-      else if (named) failed = Number(named[1]) - 1;
-      else {
-        // ip stopped without naming the line: what is visible on the host now says what ran.
+      // ip names the failed line of a batch; a lone command that failed by itself did nothing.
+      let failed: number | undefined;
+      if (!signal?.aborted && lines.length <= 1) failed = 0;
+      const named = !signal?.aborted && lines.length > 1 ? [...r.stderr.matchAll(/Command failed -:(\d+)/g)].pop() : undefined;
+      if (named) failed = Number(named[1]) - 1;
+      if (failed === undefined) {
+        // Killed, or ip stopped without naming the line: what is visible on the host now says what ran.
         const facts = await this.probe();
         const visible = segment.map((s) => effectVisible(effectOf(s), facts.links));
         failed = visible.findIndex((v) => !v);
-        if (failed === -1) failed = segment.length - 1;
-        segment.forEach((s, k) => {
-          if (k !== failed && visible[k]) done.push(s);
-        });
+        if (failed === -1) {
+          // Every effect is there: the process died after its last command.
+          done.push(...segment);
+          i += segment.length;
+          continue;
+        }
+        done.push(...segment.slice(0, failed));
         failures.push({ step: segment[failed]!, stderr: signal?.aborted ? `aborted: ${clean(r.stderr)}` : clean(r.stderr) });
         if (mode === 'stop') break;
         i += failed + 1;
         continue;
       }
       done.push(...segment.slice(0, failed));
-      failures.push({ step: segment[failed]!, stderr: signal?.aborted ? `aborted: ${clean(r.stderr)}` : clean(r.stderr) });
+      failures.push({ step: segment[failed]!, stderr: clean(r.stderr) });
       if (mode === 'stop') break;
       i += failed + 1;
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipIn, linksIn, requireRoot, runCli, tempDir, withNetns } from '../helpers.js';
 import { attach, domainFile, link, MARK, names } from './host-lib.js';
@@ -189,4 +189,25 @@ test('--netns naming no namespace is a usage error (exit 2)', (t) => {
   const r = runCli(['check', join('fixtures', 'host', 'web1.xml'), '--netns', 'vnet-test-does-not-exist']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--netns/);
+});
+
+test('markers that need quoting in ip -batch (a space) or cannot be batched at all (#) arrive intact', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const files = ['my vm', 'a#b'].map((name, i) => {
+    const file = join(dir, `d${i}.xml`);
+    writeFileSync(file, `<domain><name>${name}</name><devices><interface type='ethernet'><target dev='q${i}' managed='no'/></interface></devices></domain>\n`);
+    return file;
+  });
+  await withNetns(async (ns) => {
+    const r = runCli(['up', ...files, '--netns', ns]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /alias 'vnet-virt:name:my vm'/);
+    assert.equal(link(ns, 'q0')?.ifalias, 'vnet-virt:name:my vm');
+    assert.equal(link(ns, 'q1')?.ifalias, 'vnet-virt:name:a#b');
+    assert.equal(runCli(['check', ...files, '--netns', ns]).code, 0);
+    assert.equal(runCli(['down', ...files, '--netns', ns]).code, 0);
+    assert.deepEqual(names(ns), []);
+  });
 });

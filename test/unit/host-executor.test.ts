@@ -110,6 +110,21 @@ test('execute: a step the batch syntax cannot carry runs as its own process, in 
   assert.equal(ip.links.get('t1')!.up, true);
 });
 
+test('execute: a process killed after its command did its work: the probe sees it, and it is undone', async () => {
+  const doc = DomainDoc.parse(`<domain><name>a#b</name><devices><interface type='ethernet'><target dev='t1' managed='no'/></interface></devices></domain>`, 'x.xml');
+  const ip = new FakeIp();
+  const plan = planUp([intentOf(doc)], parseLinks(ip.json()));
+  const ctl = new AbortController();
+  ip.afterCommand = (line) => {
+    if (!line.includes('alias')) return false;
+    ctl.abort();
+    return true;
+  };
+  await assert.rejects(execute(plan, { runner: ip.runner, signal: ctl.signal }), (e: unknown) => e instanceof HostError && e.exitCode === 1 && e.failure!.step === plan.steps[2]);
+  assert.equal(ip.links.size, 0);
+  assert.deepEqual(ip.log.at(-1), 'link del dev t1');
+});
+
 test('execute down: every deletion is tried; what is not deleted is a leftover (exit 4) with its removal command', async () => {
   const ip = new FakeIp();
   await execute(fullPlan(), { runner: ip.runner });

@@ -37,6 +37,8 @@ export class FakeIp {
   style: FailStyle = 'named';
   /** Called before each command; may abort a controller (simulating a kill). */
   beforeCommand: (line: string) => boolean = () => false;
+  /** Called after each command that worked; true = the process is killed right after it. */
+  afterCommand: (line: string) => boolean = () => false;
 
   add(l: Partial<FakeLink> & { name: string; kind: FakeLink['kind'] }): void {
     this.links.set(l.name, { up: false, mtu: 1500, mac: this.nextMac(), ...l });
@@ -167,6 +169,7 @@ export class FakeIp {
       if (this.beforeCommand(lines[i]!)) return { argv, code: 143, stdout: '', stderr: '' };
       const text = batch ? lines[i]! : rest.map((a) => (/\s/.test(a) || a === '' ? `"${a}"` : a)).join(' ');
       const err = this.line(text);
+      if (err === undefined && this.afterCommand(text)) return { argv, code: 143, stdout: '', stderr: '' };
       if (err === undefined) continue;
       if (!batch) return { argv, code: 2, stdout: '', stderr: err + '\n' };
       if (this.style === 'silent') return { argv, code: 255, stdout: '', stderr: err + '\n' };
