@@ -250,7 +250,12 @@ export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Li
   const ns = `vnet-sys-${randomBytes(4).toString('hex')}`;
   const root = mkdtempSync(join(tmpdir(), 'vnet-sys-'));
   const lock: LockInfo = { owner: process.pid, ns, root };
-  takeLock(lock);
+  try {
+    takeLock(lock);
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
 
   const etcDir = join(root, 'etc');
   const hooksDir = opts.hooksDir ?? join(etcDir, 'hooks');
@@ -305,8 +310,7 @@ export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Li
           await virsh('undefine', name);
         }
       }
-      await stopDaemon(join(root, 'libvirtd.pid'), 'libvirtd');
-      await stopDaemon(join(root, 'virtlogd.pid'), 'virtlogd');
+      await Promise.all([stopDaemon(join(root, 'libvirtd.pid'), 'libvirtd'), stopDaemon(join(root, 'virtlogd.pid'), 'virtlogd')]);
       // Whatever still lives in our throwaway netns was started by our daemons (a QEMU left by a failed destroy).
       const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
       for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
