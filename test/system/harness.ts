@@ -338,9 +338,6 @@ export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Li
     for (const d of [etcDir, join(etcDir, 'hooks'), hooksDir, runDir, join(root, 'lib', 'qemu'), join(cacheDir, 'qemu'), join(logDir, 'qemu')]) {
       mkdirSync(d, { recursive: true });
     }
-    for (const f of ['libvirt.conf', 'libvirt-admin.conf']) {
-      if (existsSync(join('/etc/libvirt', f))) writeFileSync(join(etcDir, f), readFileSync(join('/etc/libvirt', f)));
-    }
     writeFileSync(join(etcDir, 'qemu.conf'), QEMU_CONF);
     writeFileSync(join(etcDir, 'libvirtd.conf'), LIBVIRTD_CONF);
     // Bind mounts need their mountpoints: create libvirt's own folders if the package left them out, removed in stop().
