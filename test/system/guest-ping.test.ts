@@ -5,8 +5,6 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DomainDoc } from '../../src/domain/doc.js';
-import { recordEntries } from '../../src/domain/record.js';
 import { ipIn, linksIn, runCli, tempDir, type LinkInfo } from '../helpers.js';
 import { guestDomainXml, requireSystem, startLibvirt, waitShutoff, type Libvirt } from './harness.js';
 
@@ -21,24 +19,19 @@ function makeBridge(ns: string): void {
   ipIn(ns, 'link', 'set', 'br0', 'up');
 }
 
-/** The host devices a domain's vnet-virt record asks for, made with plain `ip -n NS`. */
+/** The host devices the domain's vnet-virt record asks for, made by `vnet-virt up` in the daemons' namespace. */
 function provision(ns: string, xmlFile: string): void {
-  for (const e of recordEntries(DomainDoc.parse(readFileSync(xmlFile, 'utf8'), xmlFile))) {
-    if (e.kind === 'tap') {
-      ipIn(ns, 'tuntap', 'add', 'dev', e.dev, 'mode', 'tap', 'vnet_hdr', ...(e.queues && e.queues > 1 ? ['multi_queue'] : []));
-      if (e.bridge) ipIn(ns, 'link', 'set', e.dev, 'master', e.bridge);
-      ipIn(ns, 'link', 'set', e.dev, 'up');
-    } else {
-      if (e.vethPeer) {
-        ipIn(ns, 'link', 'add', e.lower, 'type', 'veth', 'peer', 'name', e.vethPeer);
-        if (e.bridge) ipIn(ns, 'link', 'set', e.vethPeer, 'master', e.bridge);
-        ipIn(ns, 'link', 'set', e.vethPeer, 'up');
-        ipIn(ns, 'link', 'set', e.lower, 'up');
-      }
-      ipIn(ns, 'link', 'add', 'link', e.lower, 'name', e.dev, 'address', e.mac, 'type', 'macvtap', 'mode', e.mode);
-      ipIn(ns, 'link', 'set', e.dev, 'up');
-    }
-  }
+  const r = runCli(['up', '--netns', ns, xmlFile]);
+  assert.equal(r.code, 0, `vnet-virt up --netns ${ns}: ${r.stderr}`);
+}
+
+/** `vnet-virt down`, then the devices are gone and the bridge is not. */
+function deprovision(ns: string, xmlFile: string, devices: string[]): void {
+  const r = runCli(['down', '--netns', ns, xmlFile]);
+  assert.equal(r.code, 0, `vnet-virt down --netns ${ns}: ${r.stderr}`);
+  const left = linksIn(ns).map((l) => l.ifname);
+  assert.deepEqual(devices.filter((d) => left.includes(d)), [], 'vnet-virt down left devices behind');
+  assert.ok(left.includes('br0'), 'vnet-virt down removed a bridge it did not create');
 }
 
 function link(ns: string, name: string): LinkInfo {
@@ -105,6 +98,7 @@ test('a) tap on a bridge (attach-tap): the guest pings the bridge', async (t) =>
   assert.ok(link(g.lv.ns, 'tap0').flags.includes('LOWER_UP'), 'QEMU did not open tap0 (no LOWER_UP)');
   const v = await verdict(t, g, t0);
   assert.equal(v.verdict, 'PING-OK', v.details);
+  deprovision(g.lv.ns, g.xmlFile, ['tap0']);
 });
 
 test('b) veth + macvtap (vepa) with the guest MAC (attach-macvtap): the guest pings the bridge', async (t) => {
@@ -122,6 +116,7 @@ test('b) veth + macvtap (vepa) with the guest MAC (attach-macvtap): the guest pi
   await start(g);
   const v = await verdict(t, g, t0);
   assert.equal(v.verdict, 'PING-OK', v.details);
+  deprovision(g.lv.ns, g.xmlFile, ['mvt0', 'veth1', 'veth0']);
 });
 
 test('c) veth + macvtap whose MAC differs from the guest MAC: libvirt starts it, the guest has no network', async (t) => {
@@ -137,6 +132,9 @@ test('c) veth + macvtap whose MAC differs from the guest MAC: libvirt starts it,
   ipIn(g.lv.ns, 'link', 'set', 'mvt0', 'address', other);
   ipIn(g.lv.ns, 'link', 'set', 'mvt0', 'up');
   assert.equal(link(g.lv.ns, 'mvt0').address, other);
+  const check = runCli(['check', '--netns', g.lv.ns, g.xmlFile]);
+  assert.equal(check.code, 3, `vnet-virt check should report the MAC drift: ${check.stdout}${check.stderr}`);
+  assert.match(check.stdout + check.stderr, /mvt0/);
   const t0 = Date.now();
   await start(g); // asserts virsh start exits 0: libvirt sees nothing wrong
   const v = await verdict(t, g, t0);

@@ -9,8 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, unlinkSync, writeFileSync,
-  writeSync,
+  existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -168,36 +167,60 @@ function readPid(file: string): number | undefined {
 
 interface LockInfo { owner: number; ns: string; root: string; libvirtdPid?: number }
 
-/** Takes the one-libvirtd lock; a lock whose owner and libvirtd are both gone is stale and taken over. */
-function takeLock(info: LockInfo): void {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(info));
-      closeSync(fd);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+/** Who holds the lock, or undefined when nobody does (no lock, or its test and libvirtd are both gone). */
+function lockHolder(): { held: LockInfo; what: string } | undefined {
+  let held: LockInfo;
+  try {
+    held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`${lockPath} is unreadable (${(e as Error).message}): remove it if no system test is running`);
+  }
+  const pid = held.libvirtdPid ?? readPid(join(held.root, 'libvirtd.pid'));
+  if (pid !== undefined && processAlive(pid, 'libvirtd')) return { held, what: `libvirtd pid ${pid}` };
+  if (existsSync(`/proc/${held.owner}`)) return { held, what: `test pid ${held.owner}` };
+  return undefined;
+}
+
+/** Atomic create-or-fail: the lock file appears complete or not at all. */
+function tryCreateLock(info: LockInfo): boolean {
+  const tmp = `${lockPath}.${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
+  try {
+    linkSync(tmp, lockPath);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Takes the one-libvirtd lock, waiting up to waitMs for another test's
+ * libvirtd to finish; a lock whose test and libvirtd are both gone is stale.
+ */
+async function takeLock(info: LockInfo, waitMs: number): Promise<void> {
+  const until = Date.now() + waitMs;
+  let said = false;
+  for (;;) {
+    if (tryCreateLock(info)) return;
+    const holder = lockHolder();
+    if (!holder) {
+      rmSync(lockPath, { force: true });
+      continue;
     }
-    let held: LockInfo | undefined;
-    try {
-      held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
-    } catch {
-      held = undefined;
-    }
-    const heldPid = held?.libvirtdPid ?? readPid(join(held?.root ?? '/nonexistent', 'libvirtd.pid'));
-    const daemonAlive = heldPid !== undefined && processAlive(heldPid, 'libvirtd');
-    const ownerAlive = held !== undefined && existsSync(`/proc/${held.owner}`);
-    if (daemonAlive || ownerAlive) {
+    if (Date.now() >= until) {
       throw new Error(
-        `another system test's libvirtd is running (${daemonAlive ? `libvirtd pid ${heldPid}` : `test pid ${held!.owner}`}, ` +
-          `netns ${held!.ns}); the system tier runs one libvirtd at a time: wait for it to finish, ` +
-          `or stop that test and remove ${lockPath}`,
+        `another system test's libvirtd is running (${holder.what}, netns ${holder.held.ns}); the system tier runs ` +
+          `one libvirtd at a time: wait for it to finish, or stop that test and remove ${lockPath}`,
       );
     }
-    rmSync(lockPath, { force: true });
+    if (!said) process.stderr.write(`waiting for another system test's libvirtd (${holder.what}, netns ${holder.held.ns})\n`);
+    said = true;
+    await sleep(500);
   }
-  throw new Error(`cannot take ${lockPath}: remove it if no system test is running`);
 }
 
 function releaseLock(owner: number): void {
@@ -210,7 +233,9 @@ function releaseLock(owner: number): void {
 }
 
 function updateLock(info: LockInfo): void {
-  writeFileSync(lockPath, JSON.stringify(info));
+  const tmp = `${lockPath}.${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
+  renameSync(tmp, lockPath);
 }
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -244,14 +269,15 @@ function identityFiles(root: string): { passwd: string; group: string } | undefi
 /**
  * Starts libvirtd and virtlogd in a fresh network namespace, hermetically (see
  * the top of this file). hooksDir: a folder libvirtd uses as /etc/libvirt/hooks
- * (default: an empty temporary one). Call stop() in t.after or finally.
+ * (default: an empty temporary one). waitMs: how long to wait for another
+ * test's libvirtd to finish (default 5 min). Call stop() in t.after or finally.
  */
-export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Libvirt> {
+export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } = {}): Promise<Libvirt> {
   const ns = `vnet-sys-${randomBytes(4).toString('hex')}`;
   const root = mkdtempSync(join(tmpdir(), 'vnet-sys-'));
   const lock: LockInfo = { owner: process.pid, ns, root };
   try {
-    takeLock(lock);
+    await takeLock(lock, opts.waitMs ?? 300_000);
   } catch (e) {
     rmSync(root, { recursive: true, force: true });
     throw e;
