@@ -2,15 +2,19 @@
 // changes), one libvirtd at a time, hooks from the test's folder, nothing left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempDir } from '../helpers.js';
-import { guestDomainXml, requireSystem, startLibvirt } from './harness.js';
+import { guestDomainXml, lockPath, requireSystem, startLibvirt } from './harness.js';
 
 const listing = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);
 const ourTemps = (): string[] => listing(tmpdir()).filter((n) => n.startsWith('vnet-sys-'));
+const running = (pid: number, comm: string): boolean => {
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return stat.includes(`(${comm})`) && !stat.includes(`(${comm}) Z`);
+};
 const netnsExists = (ns: string): boolean => (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split(/\s+/).includes(ns);
 
 test('a second libvirtd is refused while one runs; stop() leaves nothing behind', async (t) => {
@@ -28,7 +32,7 @@ test('a second libvirtd is refused while one runs; stop() leaves nothing behind'
   assert.equal((await lv.virsh('version')).code, 0, 'the refused start must not harm the running libvirtd');
 
   await lv.stop();
-  assert.equal(existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'libvirtd', false);
+  assert.equal(running(pid, 'libvirtd'), false, `libvirtd ${pid} still runs after stop()`);
   assert.equal(netnsExists(lv.ns), false, `netns ${lv.ns} left behind`);
   assert.equal(existsSync(lv.runDir), false, `${lv.runDir} left behind`);
   assert.deepEqual(listing('/etc/libvirt'), etcBefore);
@@ -60,3 +64,42 @@ test('hooks in hooksDir/qemu.d run; a hook failing at prepare aborts virsh start
   assert.match(readFileSync(calls, 'utf8'), /^hooked prepare begin$/m);
   assert.equal((await lv.virsh('domstate', 'hooked')).stdout.trim(), 'shut off');
 });
+
+/** Runs a child Node that starts a libvirtd, prints "up NS ROOT", then ends as `how` says; returns NS and ROOT. */
+async function childThatDies(how: 'exit' | 'SIGTERM'): Promise<{ ns: string; root: string; code: number | null; pid: number }> {
+  const harness = new URL('./harness.js', import.meta.url).href;
+  const src = `import { startLibvirt } from ${JSON.stringify(harness)};
+const lv = await startLibvirt();
+console.log('up', lv.ns, join(lv.runDir, '..'));
+if (${JSON.stringify(how)} === 'exit') process.exit(1);
+setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `import { join } from 'node:path';\n${src}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+    child.on('close', () => reject(new Error(`child ended before starting libvirtd: ${err}`)));
+  });
+  const [, ns, root] = line.split(' ');
+  if (how === 'SIGTERM') child.kill('SIGTERM');
+  const code = child.exitCode ?? (await new Promise<number | null>((r) => child.on('close', (c) => r(c))));
+  return { ns: ns!, root: root!, code, pid: child.pid! };
+}
+
+for (const how of ['exit', 'SIGTERM'] as const) {
+  test(`a test process that ends by ${how} without stop() leaves no daemon, netns or folder`, async (t) => {
+    if (!requireSystem(t, { guest: false })) return;
+    const { ns, root, code, pid } = await childThatDies(how);
+    assert.equal(code, how === 'exit' ? 1 : 143);
+    assert.equal(netnsExists(ns), false, `netns ${ns} left behind`);
+    assert.equal(existsSync(root), false, `${root} left behind`);
+    const owner = existsSync(lockPath) ? (JSON.parse(readFileSync(lockPath, 'utf8')) as { owner: number }).owner : undefined;
+    assert.notEqual(owner, pid, 'the dead test still holds the one-libvirtd lock');
+  });
+}

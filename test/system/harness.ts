@@ -39,7 +39,8 @@ export interface Libvirt {
   stop(): Promise<void>;
 }
 
-const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
+/** The one-libvirtd-at-a-time lock: JSON {owner, ns, root, libvirtdPid}. */
+export const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
 
 const QEMU_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
 user = "root"
@@ -148,9 +149,12 @@ export async function waitShutoff(lv: Libvirt, name: string, timeoutMs: number):
   throw new Error(`domain ${name} not shut off after ${timeoutMs} ms (state: ${last})\n${lv.logs(name)}`);
 }
 
+/** pid runs the program comm and is not a zombie (pid reuse must not make us signal a stranger). */
 function processAlive(pid: number, comm: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    return name === comm && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -168,7 +172,7 @@ function readPid(file: string): number | undefined {
 interface LockInfo { owner: number; ns: string; root: string; libvirtdPid?: number }
 
 /** Who holds the lock, or undefined when nobody does (no lock, or its test and libvirtd are both gone). */
-function lockHolder(): { held: LockInfo; what: string } | undefined {
+function lockHolder(): { held: LockInfo; what: string; orphanFix?: string } | undefined {
   let held: LockInfo;
   try {
     held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
@@ -177,8 +181,15 @@ function lockHolder(): { held: LockInfo; what: string } | undefined {
     throw new Error(`${lockPath} is unreadable (${(e as Error).message}): remove it if no system test is running`);
   }
   const pid = held.libvirtdPid ?? readPid(join(held.root, 'libvirtd.pid'));
-  if (pid !== undefined && processAlive(pid, 'libvirtd')) return { held, what: `libvirtd pid ${pid}` };
-  if (existsSync(`/proc/${held.owner}`)) return { held, what: `test pid ${held.owner}` };
+  const ownerAlive = existsSync(`/proc/${held.owner}`);
+  if (pid !== undefined && processAlive(pid, 'libvirtd')) {
+    const vpid = readPid(join(held.root, 'virtlogd.pid'));
+    const orphanFix = ownerAlive
+      ? undefined
+      : `kill ${pid}${vpid !== undefined && processAlive(vpid, 'virtlogd') ? ` ${vpid}` : ''}; ip netns del ${held.ns}; rm -rf ${held.root} ${lockPath}`;
+    return { held, what: `libvirtd pid ${pid}`, ...(orphanFix ? { orphanFix } : {}) };
+  }
+  if (ownerAlive) return { held, what: `test pid ${held.owner}` };
   return undefined;
 }
 
@@ -210,6 +221,12 @@ async function takeLock(info: LockInfo, waitMs: number): Promise<void> {
     if (!holder) {
       rmSync(lockPath, { force: true });
       continue;
+    }
+    if (holder.orphanFix) {
+      throw new Error(
+        `a libvirtd left by a system test that died is still running (${holder.what}, netns ${holder.held.ns}); ` +
+          `it is not ours to kill: check it and run \`${holder.orphanFix}\``,
+      );
     }
     if (Date.now() >= until) {
       throw new Error(
@@ -325,9 +342,57 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
     if (processAlive(pid, comm)) process.kill(pid, 'SIGKILL');
   };
 
+  const killDaemonsNow = (): void => {
+    for (const [file, comm] of [['libvirtd.pid', 'libvirtd'], ['virtlogd.pid', 'virtlogd']] as const) {
+      const pid = readPid(join(root, file));
+      if (pid !== undefined && processAlive(pid, comm)) process.kill(pid, 'SIGKILL');
+    }
+  };
+
+  // Synchronous, so it also runs from an exit or signal handler.
+  const teardown = (): void => {
+    // Whatever still lives in our throwaway netns was started by our daemons (a QEMU left by a failed destroy).
+    const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+    for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    spawnSync('ip', ['netns', 'del', ns]);
+    for (const dir of createdMountpoints.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: someone else uses it now; leave it
+      }
+    }
+    rmSync(root, { recursive: true, force: true });
+    releaseLock(lock.owner);
+  };
+
+  // A test killed by a signal or process.exit never reaches t.after: do not leave daemons behind.
+  const onExit = (): void => {
+    if (stopped) return;
+    stopped = true;
+    killDaemonsNow();
+    teardown();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    onExit();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     try {
       if (readPid(join(root, 'libvirtd.pid')) !== undefined) {
         const list = await virsh('list', '--all', '--name');
@@ -337,26 +402,9 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
         }
       }
       await Promise.all([stopDaemon(join(root, 'libvirtd.pid'), 'libvirtd'), stopDaemon(join(root, 'virtlogd.pid'), 'virtlogd')]);
-      // Whatever still lives in our throwaway netns was started by our daemons (a QEMU left by a failed destroy).
-      const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
-      for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
     } finally {
-      spawnSync('ip', ['netns', 'del', ns]);
-      for (const dir of createdMountpoints.reverse()) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // not empty: someone else uses it now; leave it
-        }
-      }
-      rmSync(root, { recursive: true, force: true });
-      releaseLock(lock.owner);
+      killDaemonsNow();
+      teardown();
     }
   };
 
