@@ -103,3 +103,25 @@ for (const how of ['exit', 'SIGTERM'] as const) {
     assert.notEqual(owner, pid, 'the dead test still holds the one-libvirtd lock');
   });
 }
+
+test('a hook added after libvirtd started runs only after reload()', async (t) => {
+  if (!requireSystem(t)) return;
+  const tmp = tempDir('vnet-sys-reload-');
+  t.after(tmp.cleanup);
+  const lv = await startLibvirt();
+  t.after(() => lv.stop());
+  const xml = join(tmp.dir, 'late.xml');
+  writeFileSync(xml, guestDomainXml({ name: 'late', serialLog: join(tmp.dir, 'serial.log'), guestIp: '192.0.2.10/24', peerIp: '192.0.2.1' }));
+  assert.equal((await lv.virsh('define', xml)).code, 0);
+  mkdirSync(join(lv.hooksDir, 'qemu.d'), { recursive: true });
+  writeFileSync(join(lv.hooksDir, 'qemu.d', 'late'), `#!/bin/sh\n[ "$2 $3" = "prepare begin" ] && { echo "late hook says no" >&2; exit 1; }\nexit 0\n`, {
+    mode: 0o755,
+  });
+  const before = await lv.virsh('start', 'late');
+  assert.equal(before.code, 0, `libvirtd noticed a hook added after its start: ${before.stderr}`);
+  await lv.virsh('destroy', 'late');
+  await lv.reload();
+  const after = await lv.virsh('start', 'late');
+  assert.notEqual(after.code, 0);
+  assert.match(after.stderr, /late hook says no/);
+});
