@@ -180,7 +180,7 @@ function lockHolder(): { held: LockInfo; what: string; orphanFix?: string } | un
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${lockPath} is unreadable (${(e as Error).message}): remove it if no system test is running`);
   }
-  const pid = held.libvirtdPid ?? readPid(join(held.root, 'libvirtd.pid'));
+  const pid = held.libvirtdPid ?? (held.root ? readPid(join(held.root, 'libvirtd.pid')) : undefined);
   const ownerAlive = existsSync(`/proc/${held.owner}`);
   if (pid !== undefined && processAlive(pid, 'libvirtd')) {
     const vpid = readPid(join(held.root, 'virtlogd.pid'));
@@ -291,12 +291,15 @@ function identityFiles(root: string): { passwd: string; group: string } | undefi
  */
 export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } = {}): Promise<Libvirt> {
   const ns = `vnet-sys-${randomBytes(4).toString('hex')}`;
-  const root = mkdtempSync(join(tmpdir(), 'vnet-sys-'));
-  const lock: LockInfo = { owner: process.pid, ns, root };
+  const lock: LockInfo = { owner: process.pid, ns, root: '' };
+  await takeLock(lock, opts.waitMs ?? 300_000);
+  let root: string;
   try {
-    await takeLock(lock, opts.waitMs ?? 300_000);
+    root = mkdtempSync(join(tmpdir(), 'vnet-sys-'));
+    lock.root = root;
+    updateLock(lock);
   } catch (e) {
-    rmSync(root, { recursive: true, force: true });
+    releaseLock(lock.owner);
     throw e;
   }
 
