@@ -1,0 +1,146 @@
+// The hook's work, loaded only for a domain that carries vnet-virt's record:
+// prepare/begin -> up, release/end -> down, bounded by the time limit, logged.
+import { DomainDoc } from '../domain/doc.js';
+import { recordEntries } from '../domain/record.js';
+import { VnetError, ExitCode } from '../errors.js';
+import { up, down } from '../host/provision.js';
+import type { HookAction, HookIO, HookOverrides, HookResult } from './dispatch.js';
+import { acquireLock } from './lock.js';
+import type { HeldLock } from './lock.js';
+import { openHookLog } from './log.js';
+import { loadSettings } from './settings.js';
+import type { HookSettings } from './settings.js';
+
+export interface HookRequest {
+  domain: string;
+  op: string;
+  sub: string;
+  action: HookAction;
+  xml: string;
+}
+
+/** Raised through the AbortSignal when the time limit passes. */
+export class HookTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${formatSeconds(ms)}`);
+    this.name = 'HookTimeout';
+  }
+}
+
+const formatSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** `vnet-virt: <domain>: <cause> (interface <dev>)`, on one line, the domain named once. */
+export function failureLine(domain: string, e: unknown, timedOut?: HookTimeout): string {
+  let cause = e instanceof VnetError ? e.oneLine() : e instanceof Error ? e.message : String(e);
+  cause = cause.replace(/\s*\n\s*/g, ' ').trim();
+  if (cause.startsWith(`${domain}: `)) cause = cause.slice(domain.length + 2);
+  if (timedOut && !(e instanceof HookTimeout)) cause = `${timedOut.message}: ${cause}`;
+  return `vnet-virt: ${domain}: ${cause}\n`;
+}
+
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof VnetError) return e.exitCode;
+  return ExitCode.hostFailedUndone;
+}
+
+/** Waits for `work`; once `signal` fires, waits at most `graceMs` more for it to undo and settle. */
+export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      grace = setTimeout(
+        () =>
+          reject(
+            new VnetError(`did not stop within ${formatSeconds(graceMs)} after the time limit; devices may be left`, {
+              code: 'E_HOOK_STUCK',
+              exitCode: ExitCode.hostFailedLeftovers,
+              hint: 'see the hook log, then run vnet-virt down on the domain XML',
+            }),
+          ),
+        graceMs,
+      );
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        clearTimeout(grace);
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(grace);
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides = {}): Promise<HookResult> {
+  const started = performance.now();
+  const ms = (): string => `${Math.round(performance.now() - started)} ms`;
+  const operation = `${req.op}/${req.sub}`;
+  let settings: HookSettings;
+  try {
+    settings = loadSettings(io.env);
+  } catch (e) {
+    io.stderr(failureLine(req.domain, e));
+    return { code: exitCodeOf(e), outcome: 'failed' };
+  }
+  const netns = overrides.netns ?? settings.netns;
+  const fileLog = overrides.log ? undefined : openHookLog(settings.logFile, req.domain, operation, io.stderr);
+  const log = overrides.log ?? fileLog!;
+
+  const controller = new AbortController();
+  let timedOut: HookTimeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = new HookTimeout(settings.timeoutMs);
+    log(`time limit of ${formatSeconds(settings.timeoutMs)} reached: aborting and undoing`);
+    controller.abort(timedOut);
+  }, settings.timeoutMs);
+  let lock: HeldLock | undefined;
+  try {
+    log(
+      `${req.action} begins (netns ${netns ?? 'current'}, limit ${formatSeconds(settings.timeoutMs)}` +
+        `${settings.createBridge ? ', create-bridge' : ''}${overrides.dryRun ? ', dry run' : ''})`,
+    );
+    const doc = DomainDoc.parse(req.xml, req.domain);
+    if (doc.name !== undefined && doc.name !== req.domain) log(`note: the XML names the domain ${doc.name}`);
+    if (recordEntries(doc).length === 0) {
+      log(`${req.action}: the record lists no interface: nothing to do (${ms()})`);
+      return { code: 0, outcome: 'empty-record' };
+    }
+    // Only a bridge that may be created is shared between domains; per-domain devices need no lock.
+    if (settings.createBridge && !overrides.dryRun) {
+      lock = await acquireLock(settings.lockFile, {
+        waitMs: Math.max(1, settings.timeoutMs - (performance.now() - started)),
+        signal: controller.signal,
+        holder: `${req.domain} ${operation}`,
+      });
+      log(`lock ${settings.lockFile} taken (${ms()})`);
+    }
+    const run = req.action === 'up' ? up : down;
+    const work = run([doc], {
+      netns,
+      dryRun: overrides.dryRun,
+      createBridge: settings.createBridge,
+      log: (line: string) => log(line),
+      signal: controller.signal,
+    });
+    const report = await settleWithin(work, controller.signal, settings.graceMs);
+    if (timedOut) throw timedOut;
+    log(`${req.action} done (${ms()})`);
+    return { code: 0, outcome: 'done', report };
+  } catch (e) {
+    const line = failureLine(req.domain, e, timedOut);
+    const code = timedOut && exitCodeOf(e) !== ExitCode.hostFailedLeftovers ? ExitCode.hostFailedUndone : exitCodeOf(e);
+    log(`${req.action} failed, exit ${code} (${ms()}): ${line.slice('vnet-virt: '.length + req.domain.length + 2).trim()}`);
+    io.stderr(line);
+    return { code, outcome: 'failed' };
+  } finally {
+    clearTimeout(timer);
+    lock?.release();
+    fileLog?.close();
+  }
+}
