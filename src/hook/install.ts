@@ -131,7 +131,13 @@ export function install(opts: InstallOptions): string[] {
   // A bad value fails here, not at the next VM start.
   const env: Record<string, string | undefined> = { [CONFIG_ENV]: opts.configFile ?? '/nonexistent/vnet-virt-hook.conf' };
   for (const [k, v] of Object.entries(settings)) env[envName(k as SettingKey)] = v;
-  loadSettings(env);
+  try {
+    loadSettings(env);
+  } catch (e) {
+    if (!(e instanceof VnetError) || !e.where?.startsWith('VNET_VIRT_HOOK_')) throw e;
+    const key = e.where.slice('VNET_VIRT_HOOK_'.length).toLowerCase().replace(/_/g, '-');
+    throw new VnetError(e.message, { code: e.code, exitCode: e.exitCode, where: `--${key}`, hint: 'give a valid value' });
+  }
 
   const p = paths(opts.hooksDir);
   const version = opts.libvirtVersion ?? detectLibvirtVersion();
