@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds the system tests' guest into .guest/: Debian's cloud kernel plus a
+# busybox initramfs whose /init pings a peer and prints PING-OK or PING-FAIL on
+# ttyS0. Root, apt only, nothing installed on the machine. Idempotent: a complete
+# .guest/ for the same kernel and this same script is left as it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+out=$repo/.guest
+
+# Load order matters: each module needs the ones before it.
+modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net)
+
+die() { echo "setup-guest: $*" >&2; exit 1; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+installed busybox-static || die "busybox-static missing: run scripts/install-deps.sh"
+installed cpio || die "cpio missing: run scripts/install-deps.sh"
+busybox_bin=/bin/busybox
+
+kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n1)
+if [[ -z $kpkg ]]; then
+  apt-get update -qq
+  kpkg=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n1)
+fi
+[[ -n $kpkg ]] || die "apt knows no linux-image-cloud-amd64: check /etc/apt/sources.list"
+kver=${kpkg#linux-image-}
+stamp="$kver $(sha256sum "$0" | cut -c1-16)"
+
+if [[ -f $out/stamp && $(cat "$out/stamp") == "$stamp" && -s $out/vmlinuz && -s $out/initrd.gz ]]; then
+  echo "setup-guest: .guest/ is complete for $kver"
+  exit 0
+fi
+
+scratch=$(mktemp -d /tmp/vnet-guest-XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+# Lists may be stale (package superseded): refresh once and retry.
+(cd "$scratch" && apt-get download -q "$kpkg" >/dev/null 2>&1) || (cd "$scratch" && apt-get update -qq && apt-get download -q "$kpkg" 2>/dev/null)
+dpkg -x "$scratch"/"$kpkg"_*.deb "$scratch/x"
+
+root=$scratch/initramfs
+mkdir -p "$root"/{bin,dev,proc,sys,lib/modules}
+cp "$busybox_bin" "$root/bin/busybox"
+moddir=$scratch/x/lib/modules/$kver/kernel
+for m in "${modules[@]}"; do
+  ko=$(find "$moddir" -name "$m.ko" -print -quit)
+  [[ -n $ko ]] || die "module $m.ko not found in $kpkg"
+  cp "$ko" "$root/lib/modules/"
+done
+printf '%s\n' "${modules[@]}" >"$root/lib/modules/order"
+
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+say() { echo "$*" >/dev/ttyS0; }
+verdict() { say "$1"; sync; poweroff -f; }
+for m in $(cat /lib/modules/order); do
+  insmod "/lib/modules/$m.ko" || say "insmod $m failed"
+done
+ipaddr=; peer=
+for w in $(cat /proc/cmdline); do
+  case $w in
+    vnet.ip=*) ipaddr=${w#vnet.ip=} ;;
+    vnet.peer=*) peer=${w#vnet.peer=} ;;
+  esac
+done
+# Test traffic stays on TEST-NET-1 or IPv6 link-local.
+case $ipaddr in 192.0.2.*/*|fe80:*/*) ;; *) verdict "PING-FAIL bad vnet.ip=$ipaddr" ;; esac
+case $peer in 192.0.2.*|fe80:*) ;; *) verdict "PING-FAIL bad vnet.peer=$peer" ;; esac
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /sys/class/net/eth0 ] || verdict "PING-FAIL no eth0"
+ip link set lo up
+ip link set eth0 up
+ip addr add "$ipaddr" dev eth0
+say "guest eth0 $(cat /sys/class/net/eth0/address) $ipaddr -> $peer"
+case $peer in fe80:*) target="$peer%eth0"; fam=-6 ;; *) target=$peer; fam=-4 ;; esac
+for try in 1 2 3; do
+  if ping $fam -c 3 -W 2 "$target" >/dev/ttyS0 2>&1; then verdict PING-OK; fi
+done
+verdict PING-FAIL
+INIT
+chmod 755 "$root/init"
+
+mkdir -p "$out"
+rm -f "$out/stamp"
+cp "$scratch/x/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$out/initrd.gz.tmp"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+mv "$out/initrd.gz.tmp" "$out/initrd.gz"
+echo "$stamp" >"$out/stamp"
+echo "setup-guest: built .guest/ for $kver"

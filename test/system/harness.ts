@@ -1,0 +1,396 @@
+// System tier plumbing: a real libvirtd + virtlogd in a throwaway network
+// namespace and a private mount namespace, and the tiny guest that must ping.
+//
+// Hermetic: the daemons see temporary folders bind-mounted over /etc/libvirt,
+// /etc/libvirt/hooks, /run/libvirt, /var/{lib,cache,log}/libvirt (and, when the
+// machine lacks libvirt's user, /etc/passwd and /etc/group), so the machine's
+// files are never written. virsh reaches the daemon through its socket's
+// temporary path. Only one such libvirtd runs at a time (a lock file says whose).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, unlinkSync, writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { run, type RunResult } from '../../src/host/run.js';
+import { isRoot, repoRoot, requireOrSkip } from '../helpers.js';
+
+export type { RunResult };
+
+export interface Libvirt {
+  /** The network namespace the daemons and every QEMU they start live in. */
+  ns: string;
+  /** What libvirtd sees as /etc/libvirt/hooks (put qemu.d/NAME here; then reload() or pass it to startLibvirt). */
+  hooksDir: string;
+  /** What libvirtd sees as /run/libvirt (its sockets). */
+  runDir: string;
+  /** What libvirtd sees as /var/log/libvirt: libvirtd.log and qemu/NAME.log. */
+  logDir: string;
+  /** The URI virsh uses to reach this libvirtd. */
+  uri: string;
+  virsh(...args: string[]): Promise<RunResult>;
+  /** libvirtd's log and, with a name, that domain's QEMU log: for assertion messages. */
+  logs(domain?: string): string;
+  /** SIGHUP libvirtd (it re-reads hooks) and wait until it answers again. */
+  reload(): Promise<void>;
+  /** Destroy and undefine every domain, stop the daemons, delete the netns and temp folders. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
+
+const QEMU_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+`;
+
+const LIBVIRTD_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+`;
+
+function which(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).concat('/usr/sbin', '/sbin')) {
+    const p = join(dir, cmd);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** The kernel and initramfs scripts/setup-guest.sh builds, or undefined if it has not run. */
+export function guestAssets(): { kernel: string; initrd: string } | undefined {
+  const dir = join(repoRoot, '.guest');
+  const kernel = join(dir, 'vmlinuz');
+  const initrd = join(dir, 'initrd.gz');
+  return existsSync(join(dir, 'stamp')) && existsSync(kernel) && existsSync(initrd) ? { kernel, initrd } : undefined;
+}
+
+/**
+ * Gate for system tests: root, libvirtd, virtlogd, virsh, QEMU, unshare and
+ * (unless guest: false) the guest assets. Skips outside CI, fails in CI.
+ */
+export function requireSystem(t: TestContext, opts: { guest?: boolean } = {}): boolean {
+  const missing = ['libvirtd', 'virtlogd', 'virsh', 'qemu-system-x86_64', 'unshare', 'ip'].filter((c) => !which(c));
+  if (!isRoot()) return requireOrSkip(t, false, 'system tier needs root (a libvirtd in a throwaway namespace)');
+  if (missing.length) return requireOrSkip(t, false, `system tier needs ${missing.join(', ')}: run scripts/install-deps.sh`);
+  if (opts.guest !== false && !guestAssets()) {
+    return requireOrSkip(t, false, 'no guest kernel in .guest/: run `bash scripts/setup-guest.sh` (root, apt)');
+  }
+  return true;
+}
+
+const xmlEscape = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * A TCG guest that boots .guest/, pings peerIp from guestIp over its first NIC,
+ * writes PING-OK or PING-FAIL to serialLog and powers off (ACPI, so the domain
+ * shuts off). interfacesXml goes into <devices>; attach-* can add more.
+ */
+export function guestDomainXml(o: {
+  name: string; uuid?: string; serialLog: string; guestIp: string; peerIp: string;
+  interfacesXml?: string; metadataXml?: string;
+}): string {
+  const assets = guestAssets();
+  if (!assets) throw new Error('no guest kernel in .guest/: run `bash scripts/setup-guest.sh`');
+  const cmdline = `console=ttyS0 panic=-1 vnet.ip=${o.guestIp} vnet.peer=${o.peerIp}`;
+  return [
+    `<domain type="qemu">`,
+    `  <name>${xmlEscape(o.name)}</name>`,
+    ...(o.uuid ? [`  <uuid>${o.uuid}</uuid>`] : []),
+    ...(o.metadataXml ? [`  <metadata>`, `    ${o.metadataXml.trim()}`, `  </metadata>`] : []),
+    `  <memory unit="MiB">256</memory>`,
+    `  <vcpu>1</vcpu>`,
+    `  <os>`,
+    `    <type arch="x86_64">hvm</type>`,
+    `    <kernel>${xmlEscape(assets.kernel)}</kernel>`,
+    `    <initrd>${xmlEscape(assets.initrd)}</initrd>`,
+    `    <cmdline>${xmlEscape(cmdline)}</cmdline>`,
+    `  </os>`,
+    `  <features>`,
+    `    <acpi/>`,
+    `  </features>`,
+    `  <on_poweroff>destroy</on_poweroff>`,
+    `  <on_reboot>destroy</on_reboot>`,
+    `  <on_crash>destroy</on_crash>`,
+    `  <devices>`,
+    `    <serial type="file">`,
+    `      <source path="${xmlEscape(o.serialLog)}"/>`,
+    `      <target port="0"/>`,
+    `    </serial>`,
+    ...(o.interfacesXml ? [`    ${o.interfacesXml.trim()}`] : []),
+    `    <memballoon model="none"/>`,
+    `  </devices>`,
+    `</domain>`,
+    ``,
+  ].join('\n');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until the domain is shut off; throws with its logs after timeoutMs. */
+export async function waitShutoff(lv: Libvirt, name: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    const r = await lv.virsh('domstate', name);
+    last = (r.stdout + r.stderr).trim();
+    if (r.code === 0 && last === 'shut off') return;
+    await sleep(250);
+  }
+  throw new Error(`domain ${name} not shut off after ${timeoutMs} ms (state: ${last})\n${lv.logs(name)}`);
+}
+
+function processAlive(pid: number, comm: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+  } catch {
+    return false;
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface LockInfo { owner: number; ns: string; root: string; libvirtdPid?: number }
+
+/** Takes the one-libvirtd lock; a lock whose owner and libvirtd are both gone is stale and taken over. */
+function takeLock(info: LockInfo): void {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx', 0o600);
+      writeSync(fd, JSON.stringify(info));
+      closeSync(fd);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let held: LockInfo | undefined;
+    try {
+      held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
+    } catch {
+      held = undefined;
+    }
+    const heldPid = held?.libvirtdPid ?? readPid(join(held?.root ?? '/nonexistent', 'libvirtd.pid'));
+    const daemonAlive = heldPid !== undefined && processAlive(heldPid, 'libvirtd');
+    const ownerAlive = held !== undefined && existsSync(`/proc/${held.owner}`);
+    if (daemonAlive || ownerAlive) {
+      throw new Error(
+        `another system test's libvirtd is running (${daemonAlive ? `libvirtd pid ${heldPid}` : `test pid ${held!.owner}`}, ` +
+          `netns ${held!.ns}); the system tier runs one libvirtd at a time: wait for it to finish, ` +
+          `or stop that test and remove ${lockPath}`,
+      );
+    }
+    rmSync(lockPath, { force: true });
+  }
+  throw new Error(`cannot take ${lockPath}: remove it if no system test is running`);
+}
+
+function releaseLock(owner: number): void {
+  try {
+    const held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
+    if (held.owner === owner) unlinkSync(lockPath);
+  } catch {
+    // already gone
+  }
+}
+
+function updateLock(info: LockInfo): void {
+  writeFileSync(lockPath, JSON.stringify(info));
+}
+
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Copies of /etc/passwd and /etc/group with the user and groups libvirt's qemu
+ * driver looks up at start (libvirt-qemu, kvm), or undefined when the machine has them.
+ */
+function identityFiles(root: string): { passwd: string; group: string } | undefined {
+  let passwd = readFileSync('/etc/passwd', 'utf8');
+  let group = readFileSync('/etc/group', 'utf8');
+  const has = (db: string, name: string): boolean => new RegExp(`^${name}:`, 'm').test(db);
+  if (has(passwd, 'libvirt-qemu') && has(group, 'libvirt-qemu') && has(group, 'kvm')) return undefined;
+  const free = (db: string): number => {
+    const used = new Set(db.split('\n').map((l) => l.split(':')[2]));
+    let id = 64055;
+    while (used.has(String(id))) id--;
+    return id;
+  };
+  if (!passwd.endsWith('\n')) passwd += '\n';
+  if (!group.endsWith('\n')) group += '\n';
+  for (const g of ['kvm', 'libvirt-qemu']) if (!has(group, g)) group += `${g}:x:${free(group)}:\n`;
+  const gid = /^libvirt-qemu:[^:]*:(\d+):/m.exec(group)![1];
+  if (!has(passwd, 'libvirt-qemu')) passwd += `libvirt-qemu:x:${free(passwd)}:${gid}::/var/lib/libvirt:/usr/sbin/nologin\n`;
+  const files = { passwd: join(root, 'passwd'), group: join(root, 'group') };
+  writeFileSync(files.passwd, passwd);
+  writeFileSync(files.group, group);
+  return files;
+}
+
+/**
+ * Starts libvirtd and virtlogd in a fresh network namespace, hermetically (see
+ * the top of this file). hooksDir: a folder libvirtd uses as /etc/libvirt/hooks
+ * (default: an empty temporary one). Call stop() in t.after or finally.
+ */
+export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Libvirt> {
+  const ns = `vnet-sys-${randomBytes(4).toString('hex')}`;
+  const root = mkdtempSync(join(tmpdir(), 'vnet-sys-'));
+  const lock: LockInfo = { owner: process.pid, ns, root };
+  takeLock(lock);
+
+  const etcDir = join(root, 'etc');
+  const hooksDir = opts.hooksDir ?? join(etcDir, 'hooks');
+  const runDir = join(root, 'run');
+  const logDir = join(root, 'log');
+  // QEMU capabilities probed once are reused (libvirt re-probes when qemu or libvirt changes): saves seconds per start.
+  const cacheDir = existsSync(join(repoRoot, '.guest')) ? join(repoRoot, '.guest', 'libvirt-cache') : join(root, 'cache');
+  const binds: [string, string][] = [
+    [etcDir, '/etc/libvirt'],
+    ...(opts.hooksDir ? [[opts.hooksDir, '/etc/libvirt/hooks'] as [string, string]] : []),
+    [runDir, '/run/libvirt'],
+    [join(root, 'lib'), '/var/lib/libvirt'],
+    [cacheDir, '/var/cache/libvirt'],
+    [logDir, '/var/log/libvirt'],
+  ];
+  const createdMountpoints: string[] = [];
+  const uri = `qemu+unix:///system?socket=${runDir}/libvirt-sock`;
+  let stopped = false;
+
+  const virsh = (...args: string[]): Promise<RunResult> => run(['virsh', '-q', '-c', uri, ...args], { timeoutMs: 60_000 });
+
+  const logs = (domain?: string): string => {
+    const read = (f: string): string => {
+      try {
+        return readFileSync(f, 'utf8');
+      } catch {
+        return '(none)';
+      }
+    };
+    const tail = (s: string): string => s.split('\n').slice(-60).join('\n');
+    let out = `--- libvirtd log (${join(logDir, 'libvirtd.log')}) ---\n${tail(read(join(logDir, 'libvirtd.log')))}`;
+    if (domain) out += `\n--- qemu log of ${domain} ---\n${tail(read(join(logDir, 'qemu', `${domain}.log`)))}`;
+    return out;
+  };
+
+  const stopDaemon = async (pidFile: string, comm: string): Promise<void> => {
+    const pid = readPid(pidFile);
+    if (pid === undefined || !processAlive(pid, comm)) return;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && processAlive(pid, comm); i++) await sleep(100);
+    if (processAlive(pid, comm)) process.kill(pid, 'SIGKILL');
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      if (readPid(join(root, 'libvirtd.pid')) !== undefined) {
+        const list = await virsh('list', '--all', '--name');
+        for (const name of list.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+          await virsh('destroy', name);
+          await virsh('undefine', name);
+        }
+      }
+      await stopDaemon(join(root, 'libvirtd.pid'), 'libvirtd');
+      await stopDaemon(join(root, 'virtlogd.pid'), 'virtlogd');
+      // Whatever still lives in our throwaway netns was started by our daemons (a QEMU left by a failed destroy).
+      const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+      for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    } finally {
+      spawnSync('ip', ['netns', 'del', ns]);
+      for (const dir of createdMountpoints.reverse()) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // not empty: someone else uses it now; leave it
+        }
+      }
+      rmSync(root, { recursive: true, force: true });
+      releaseLock(lock.owner);
+    }
+  };
+
+  try {
+    for (const d of [etcDir, join(etcDir, 'hooks'), hooksDir, runDir, join(root, 'lib', 'qemu'), join(cacheDir, 'qemu'), join(logDir, 'qemu')]) {
+      mkdirSync(d, { recursive: true });
+    }
+    for (const f of ['libvirt.conf', 'libvirt-admin.conf']) {
+      if (existsSync(join('/etc/libvirt', f))) writeFileSync(join(etcDir, f), readFileSync(join('/etc/libvirt', f)));
+    }
+    writeFileSync(join(etcDir, 'qemu.conf'), QEMU_CONF);
+    writeFileSync(join(etcDir, 'libvirtd.conf'), LIBVIRTD_CONF);
+    // Bind mounts need their mountpoints: create libvirt's own folders if the package left them out, removed in stop().
+    for (const [, target] of binds) {
+      if (target.startsWith('/etc/')) continue;
+      if (!existsSync(target)) {
+        mkdirSync(target, { recursive: true });
+        createdMountpoints.push(target);
+      }
+    }
+    const ids = identityFiles(root);
+    if (ids) binds.push([ids.passwd, '/etc/passwd'], [ids.group, '/etc/group']);
+
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const script = [
+      'set -e',
+      ...binds.map(([src, dst]) => `mount --bind ${shq(src)} ${shq(dst)}`),
+      `ip netns exec ${shq(ns)} virtlogd -d -p ${shq(join(root, 'virtlogd.pid'))}`,
+      `ip netns exec ${shq(ns)} libvirtd -d -p ${shq(join(root, 'libvirtd.pid'))}`,
+    ].join('\n');
+    const r = await run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', script], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`starting libvirtd failed (exit ${r.code}): ${r.stderr.trim()}`);
+    lock.libvirtdPid = readPid(join(root, 'libvirtd.pid'));
+    updateLock(lock);
+
+    const until = Date.now() + 30_000;
+    let last: RunResult | undefined;
+    while (Date.now() < until) {
+      last = await virsh('version');
+      if (last.code === 0) break;
+      if (!processAlive(lock.libvirtdPid ?? 0, 'libvirtd')) throw new Error('libvirtd exited during start-up');
+      await sleep(100);
+    }
+    if (!last || last.code !== 0) {
+      throw new Error(`libvirtd did not answer within 30 s: ${last?.stderr.trim()}`);
+    }
+  } catch (e) {
+    const detail = logs();
+    await stop();
+    throw new Error(`${(e as Error).message}\n${detail}`);
+  }
+
+  const reload = async (): Promise<void> => {
+    const pid = readPid(join(root, 'libvirtd.pid'));
+    if (pid === undefined || !processAlive(pid, 'libvirtd')) throw new Error('libvirtd is not running');
+    process.kill(pid, 'SIGHUP');
+    await sleep(200);
+    for (let i = 0; i < 100; i++) {
+      if ((await virsh('version')).code === 0) return;
+      await sleep(100);
+    }
+    throw new Error(`libvirtd did not answer after SIGHUP\n${logs()}`);
+  };
+
+  return { ns, hooksDir, runDir, logDir, uri, virsh, logs, reload, stop };
+}
