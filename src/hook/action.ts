@@ -29,14 +29,24 @@ export class HookTimeout extends Error {
 
 const formatSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
-/** `vnet-virt: <domain>: <cause> (interface <dev>)`, on one line, the domain named once. */
+/**
+ * `vnet-virt: <domain>: <cause> (interface <dev>)`: one line, the domain named
+ * once, no hint (hints name CLI options; the log keeps the whole message).
+ */
 export function failureLine(domain: string, e: unknown, timedOut?: HookTimeout): string {
-  let cause = e instanceof VnetError ? e.oneLine() : e instanceof Error ? e.message : String(e);
+  let cause: string;
+  if (e instanceof VnetError) {
+    const head = [e.file, e.where].filter((x) => x && x !== domain);
+    cause = [...head, e.message].join(': ');
+  } else cause = e instanceof Error ? e.message : String(e);
   cause = cause.replace(/\s*\n\s*/g, ' ').trim();
-  if (cause.startsWith(`${domain}: `)) cause = cause.slice(domain.length + 2);
+  while (cause.startsWith(`${domain}: `)) cause = cause.slice(domain.length + 2);
   if (timedOut && !(e instanceof HookTimeout)) cause = `${timedOut.message}: ${cause}`;
   return `vnet-virt: ${domain}: ${cause}\n`;
 }
+
+/** The whole message, hint included, for the log. */
+const fullMessage = (e: unknown): string => (e instanceof VnetError ? e.oneLine() : e instanceof Error ? e.message : String(e));
 
 export function exitCodeOf(e: unknown): number {
   if (e instanceof VnetError) return e.exitCode;
@@ -135,7 +145,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
   } catch (e) {
     const line = failureLine(req.domain, e, timedOut);
     const code = timedOut && exitCodeOf(e) !== ExitCode.hostFailedLeftovers ? ExitCode.hostFailedUndone : exitCodeOf(e);
-    log(`${req.action} failed, exit ${code} (${ms()}): ${line.slice('vnet-virt: '.length + req.domain.length + 2).trim()}`);
+    log(`${req.action} failed, exit ${code} (${ms()}): ${timedOut && e !== timedOut ? `${timedOut.message}: ` : ''}${fullMessage(e)}`);
     io.stderr(line);
     return { code, outcome: 'failed' };
   } finally {

@@ -52,6 +52,10 @@ test('the failure line names the domain once, on one line', () => {
   const e = new VnetError('web1: bridge virbr0 does not exist (interface t-web1-0)', { code: 'E_X', exitCode: 1 });
   assert.equal(failureLine('web1', e), 'vnet-virt: web1: bridge virbr0 does not exist (interface t-web1-0)\n');
   assert.equal(failureLine('web1', new Error('boom\nsecond line')), 'vnet-virt: web1: boom second line\n');
+  const planned = new VnetError('web1: bridge br9 does not exist (interface t-web1-0)', { code: 'E_BRIDGE_MISSING', exitCode: 3, file: 'web1', hint: 'give --create-bridge' });
+  assert.equal(failureLine('web1', planned), 'vnet-virt: web1: bridge br9 does not exist (interface t-web1-0)\n');
+  const conf = new VnetError('unknown key "x"', { code: 'E_HOOK_CONFIG', exitCode: 3, file: '/etc/vnet-virt/hook.conf', where: 'line 2' });
+  assert.equal(failureLine('web1', conf), 'vnet-virt: web1: /etc/vnet-virt/hook.conf: line 2: unknown key "x"\n');
   const t = new HookTimeout(2000);
   assert.equal(failureLine('web1', t, t), 'vnet-virt: web1: timed out after 2 s\n');
   assert.equal(failureLine('web1', e, t), 'vnet-virt: web1: timed out after 2 s: bridge virbr0 does not exist (interface t-web1-0)\n');
