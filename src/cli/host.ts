@@ -1,4 +1,43 @@
-// CLI wiring of up, down and check (issue: host provisioning).
+// CLI wiring of up, down and check.
 import type { Command } from 'commander';
 
-export function registerHostCommands(_program: Command, _out: (s: string) => void): void {}
+const DOMAINS = "domain XML files, directories of them (every *.xml), or '-' for stdin";
+
+export function registerHostCommands(program: Command, out: (s: string) => void): void {
+  program
+    .command('up')
+    .description('create the host devices the domains need (marked as theirs) and bring them up; a second run does nothing')
+    .argument('<domain...>', DOMAINS)
+    .option('--netns <ns>', 'work inside this network namespace')
+    .option('--dry-run', 'print the commands, one per line, and change nothing')
+    .option('--adopt', 'take over existing devices with the right name: mark them and fix what can be fixed')
+    .option('--create-bridge', 'create a missing bridge (marked as ours) instead of refusing')
+    .option('--json', 'print the result as JSON (schemas/up-result.json)')
+    .action(async (inputs: string[], opts) => {
+      const { runUp } = await import('../commands/up.js');
+      await runUp(inputs, opts, out);
+    });
+
+  program
+    .command('down')
+    .description("delete the devices that carry the domains' markers; anything else is reported and left")
+    .argument('<domain...>', DOMAINS)
+    .option('--netns <ns>', 'work inside this network namespace')
+    .option('--dry-run', 'print the commands, one per line, and change nothing')
+    .option('--json', 'print the result as JSON (schemas/up-result.json)')
+    .action(async (inputs: string[], opts) => {
+      const { runDown } = await import('../commands/down.js');
+      await runDown(inputs, opts, out);
+    });
+
+  program
+    .command('check')
+    .description('list every difference between the host devices and the domain XML (exit 3 when there is one)')
+    .argument('<domain...>', DOMAINS)
+    .option('--netns <ns>', 'look inside this network namespace')
+    .option('--json', 'print the result as JSON (schemas/check-result.json)')
+    .action(async (inputs: string[], opts) => {
+      const { runCheck } = await import('../commands/check.js');
+      await runCheck(inputs, opts, out);
+    });
+}

@@ -1,5 +1,6 @@
 // HostFacts: what exists now, read once per command with one `ip -j -d link show`.
 import { run, ipArgv } from './run.js';
+import type { Runner } from './run.js';
 import { VnetError, ExitCode } from '../errors.js';
 
 export type LinkKind = 'tap' | 'tun' | 'veth' | 'macvtap' | 'macvlan' | 'bridge' | 'loopback' | 'other';
@@ -25,6 +26,8 @@ export interface Link {
   multiQueue: boolean | undefined;
   /** tap: created with vnet_hdr. */
   vnetHdr: boolean | undefined;
+  /** Set when `link` (a veth peer, a lower device) lives in another namespace: then `link` is unknown. */
+  linkNetnsid?: number | undefined;
 }
 
 export interface HostFacts {
@@ -41,6 +44,7 @@ interface IpLink {
   master?: string;
   ifalias?: string;
   link?: string | null;
+  link_netnsid?: number;
   link_type?: string;
   linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
 }
@@ -73,14 +77,15 @@ export function parseLinks(json: string, netns?: string): HostFacts {
       mode: typeof data['mode'] === 'string' ? (data['mode'] as string) : undefined,
       multiQueue: typeof data['multi_queue'] === 'boolean' ? (data['multi_queue'] as boolean) : undefined,
       vnetHdr: typeof data['vnet_hdr'] === 'boolean' ? (data['vnet_hdr'] as boolean) : undefined,
+      linkNetnsid: l.link_netnsid,
     });
   }
   return { netns, links };
 }
 
 /** Reads the links of a namespace (default: the current one) with one ip call. */
-export async function readHostFacts(netns?: string): Promise<HostFacts> {
-  const r = await run(ipArgv(netns, ['-j', '-d', 'link', 'show']));
+export async function readHostFacts(netns?: string, runner: Runner = run): Promise<HostFacts> {
+  const r = await runner(ipArgv(netns, ['-j', '-d', 'link', 'show']));
   if (r.code !== 0)
     throw new VnetError(`cannot read links${netns ? ` of namespace ${netns}` : ''}: ${r.stderr.trim()}`, {
       code: 'E_HOST_PROBE',

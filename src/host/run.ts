@@ -9,9 +9,19 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export interface RunOptions {
+  input?: string | undefined;
+  timeoutMs?: number | undefined;
+  /** Aborting kills the process; the result then has a non-zero code. */
+  signal?: AbortSignal | undefined;
+}
+
+/** How commands are started: `run`, or a stand-in in tests (fault injection). */
+export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+
+export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs, signal: opts.signal });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -1,0 +1,221 @@
+// The executor: runs a Plan with as few processes as it can (one `ip -batch -`
+// per run of steps), and knows exactly which steps happened, so the undo of a
+// failed `up` is exact. `ip -batch` without -force stops at the first failing
+// line and names it ("Command failed -:N"); when ip dies without saying (a
+// parse error exits at once, a kill), the host is read again to tell.
+import { VnetError, ExitCode } from '../errors.js';
+import { readHostFacts } from './facts.js';
+import type { HostFacts } from './facts.js';
+import { batchLine, shellLine } from './quote.js';
+import { run } from './run.js';
+import type { Runner } from './run.js';
+import { effectVisible } from './step.js';
+import type { Effect, Plan, Step } from './step.js';
+
+export interface ExecuteOptions {
+  runner?: Runner | undefined;
+  /** Reads the host again when ip stopped without naming the failed line (default: readHostFacts with the runner). */
+  probe?: (() => Promise<HostFacts>) | undefined;
+  /** Aborting stops the plan; what ran is then undone (the undo itself is not abortable). */
+  signal?: AbortSignal | undefined;
+  log?: ((line: string) => void) | undefined;
+}
+
+export interface Failure {
+  step: Step;
+  stderr: string;
+}
+
+export interface Leftover {
+  device: string;
+  domain: string;
+  iface: string | undefined;
+  /** The command that removes (or restores) it, shell-quoted. */
+  command: string;
+  stderr: string;
+}
+
+export interface ExecuteResult {
+  done: Step[];
+  /** Processes started, the probe included. */
+  processes: number;
+}
+
+/** A host operation failed: exit 1 when everything was undone, exit 4 with leftovers. */
+export class HostError extends VnetError {
+  constructor(
+    message: string,
+    exitCode: ExitCode,
+    code: string,
+    file: string | undefined,
+    hint: string | undefined,
+    readonly failure: Failure | undefined,
+    readonly undone: Step[],
+    readonly leftovers: Leftover[],
+  ) {
+    super(message, { code, exitCode, file, hint });
+    this.name = 'HostError';
+  }
+}
+
+interface RunOutcome {
+  done: Step[];
+  failures: Failure[];
+}
+
+const clean = (stderr: string): string =>
+  stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^Command failed /.test(l))
+    .join('; ')
+    .trim() || 'no message';
+
+class StepRunner {
+  processes = 0;
+  private readonly runner: Runner;
+
+  constructor(
+    private readonly netns: string | undefined,
+    private readonly opts: ExecuteOptions,
+  ) {
+    this.runner = opts.runner ?? run;
+  }
+
+  private prefix(): string[] {
+    return this.netns ? ['ip', '-n', this.netns] : ['ip'];
+  }
+
+  private async probe(): Promise<HostFacts> {
+    this.processes++;
+    return this.opts.probe ? this.opts.probe() : readHostFacts(this.netns, this.runner);
+  }
+
+  private exec(argv: readonly string[], input: string | undefined, signal: AbortSignal | undefined) {
+    this.processes++;
+    return this.runner(argv, { input, signal });
+  }
+
+  /**
+   * Runs `steps` in order. 'stop': up to the first failure. 'continue': every
+   * step is tried (down, and the undo). `effectOf` tells what a step changes.
+   */
+  async run(steps: readonly Step[], mode: 'stop' | 'continue', effectOf: (s: Step) => Effect, signal?: AbortSignal): Promise<RunOutcome> {
+    const done: Step[] = [];
+    const failures: Failure[] = [];
+    const skip = this.prefix().length;
+    let i = 0;
+    while (i < steps.length) {
+      if (signal?.aborted) {
+        failures.push({ step: steps[i]!, stderr: 'aborted before this step' });
+        break;
+      }
+      const lines: string[] = [];
+      for (let j = i; j < steps.length; j++) {
+        const line = batchLine(steps[j]!.argv.slice(skip));
+        if (line === undefined) break;
+        lines.push(line);
+      }
+      // A lone step, or one the batch syntax cannot carry, runs as its own command.
+      const segment = steps.slice(i, i + Math.max(lines.length, 1));
+      const r =
+        lines.length > 1
+          ? await this.exec([...this.prefix(), '-batch', '-'], lines.join('\n') + '\n', signal)
+          : await this.exec(segment[0]!.argv, undefined, signal);
+      if (r.code === 0 && !signal?.aborted) {
+        done.push(...segment);
+        i += segment.length;
+        continue;
+      }
+      const named = lines.length > 1 ? [...r.stderr.matchAll(/Command failed -:(\d+)/g)].pop() : undefined;
+      let failed: number;
+      if (lines.length <= 1) failed = 0;
+      else if (named) failed = Number(named[1]) - 1;
+      else {
+        // ip stopped without naming the line: what is visible on the host now says what ran.
+        const facts = await this.probe();
+        const visible = segment.map((s) => {
+          const e = effectOf(s);
+          return e.type === 'covered' ? undefined : effectVisible(e, facts.links.get(e.device));
+        });
+        failed = visible.findIndex((v) => v === false);
+        if (failed === -1) failed = segment.length - 1;
+        segment.forEach((s, k) => {
+          if (k !== failed && visible[k]) done.push(s);
+        });
+        failures.push({ step: segment[failed]!, stderr: `${signal?.aborted ? 'aborted' : `ip exited with ${r.code}`}: ${clean(r.stderr)}` });
+        if (mode === 'stop') break;
+        i += failed + 1;
+        continue;
+      }
+      done.push(...segment.slice(0, failed));
+      failures.push({ step: segment[failed]!, stderr: signal?.aborted ? `aborted: ${clean(r.stderr)}` : clean(r.stderr) });
+      if (mode === 'stop') break;
+      i += failed + 1;
+    }
+    return { done, failures };
+  }
+}
+
+const leftover = (f: Failure): Leftover => ({ device: f.step.device, domain: f.step.domain, iface: f.step.iface, command: shellLine(f.step.argv), stderr: f.stderr });
+
+const describe = (f: Failure): string =>
+  `${f.step.domain}: \`${shellLine(f.step.argv)}\` failed: ${f.stderr}${f.step.iface ? ` (interface ${f.step.iface})` : ''}`;
+
+const listLeftovers = (l: Leftover[]): string => l.map((x) => `${x.device} (remove: ${x.command})`).join(', ');
+
+/** Runs a plan. up: all or nothing (exit 1 undone, exit 4 leftovers). down: every step tried (exit 4 leftovers). */
+export async function execute(plan: Plan, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+  const runner = new StepRunner(plan.netns, opts);
+  if (plan.steps.length === 0) return { done: [], processes: 0 };
+  if (plan.kind === 'down') {
+    const r = await runner.run(plan.steps, 'continue', (s) => s.effect, opts.signal);
+    if (r.failures.length === 0) return { done: r.done, processes: runner.processes };
+    const leftovers = r.failures.map(leftover);
+    for (const l of leftovers) opts.log?.(`left behind: ${l.device} (remove: ${l.command}): ${l.stderr}`);
+    throw new HostError(
+      `${describe(r.failures[0]!)}; left behind: ${listLeftovers(leftovers)}`,
+      ExitCode.hostFailedLeftovers,
+      'E_HOST_LEFTOVERS',
+      r.failures[0]!.step.file,
+      'run the listed commands, or run down again',
+      r.failures[0],
+      [],
+      leftovers,
+    );
+  }
+
+  const r = await runner.run(plan.steps, 'stop', (s) => s.effect, opts.signal);
+  const failure = r.failures[0];
+  if (!failure) return { done: r.done, processes: runner.processes };
+
+  // Undo what ran, newest first; a step whose device's deletion covers it needs nothing.
+  const undo: Step[] = r.done
+    .filter((s) => s.undo !== null)
+    .reverse()
+    .map((s) => ({ ...s, argv: s.undo!, undo: null, effect: s.undoEffect!, undoEffect: null, description: `undo: ${s.description}` }));
+  for (const s of undo) opts.log?.(`undo: ${shellLine(s.argv)}`);
+  const u = await runner.run(undo, 'continue', (s) => s.effect);
+  if (u.failures.length === 0)
+    throw new HostError(
+      `${describe(failure)}; ${r.done.length === 0 ? 'nothing had changed' : `the ${r.done.length} step${r.done.length === 1 ? '' : 's'} before it ${r.done.length === 1 ? 'was' : 'were'} undone`}`,
+      ExitCode.hostFailedUndone,
+      'E_HOST_FAILED',
+      failure.step.file,
+      undefined,
+      failure,
+      u.done,
+      [],
+    );
+  const leftovers = u.failures.map(leftover);
+  for (const l of leftovers) opts.log?.(`left behind: ${l.device} (remove: ${l.command}): ${l.stderr}`);
+  throw new HostError(
+    `${describe(failure)}; the undo failed too, left behind: ${listLeftovers(leftovers)}`,
+    ExitCode.hostFailedLeftovers,
+    'E_HOST_LEFTOVERS',
+    failure.step.file,
+    'run the listed commands to remove them',
+    failure,
+    u.done,
+    leftovers,
+  );
+}

@@ -1,0 +1,250 @@
+// The planner: Intent + HostFacts -> Plan, purely. A device that exists as
+// wanted gives no step, so a second `up` plans nothing.
+import { VnetError, ExitCode } from '../errors.js';
+import type { Intent } from '../intent/intent.js';
+import { driftsOf } from './drift.js';
+import type { Drift } from './drift.js';
+import type { HostFacts, Link } from './facts.js';
+import { isOurs, isVnetVirt } from './marker.js';
+import { ipArgv } from './run.js';
+import type { Effect, Note, Plan, Step } from './step.js';
+import { at, wantsOf } from './wants.js';
+import type { Origin, Want } from './wants.js';
+
+export interface UpPlanOptions {
+  /** Mark existing devices with the right name as ours and fix what can be fixed in place. */
+  adopt?: boolean | undefined;
+  /** Create a missing bridge (marked as ours) instead of refusing. */
+  createBridge?: boolean | undefined;
+}
+
+interface Problem {
+  code: string;
+  message: string;
+  from: Origin;
+  hint: string;
+}
+
+/** One VnetError (exit 3) for everything the plan refuses, led by the first problem. */
+function refuse(problems: Problem[]): VnetError {
+  const [first] = problems;
+  const more = problems.length > 1 ? `; and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''} (vnet-virt check lists them)` : '';
+  return new VnetError(`${first!.message}${more}`, {
+    code: first!.code,
+    exitCode: ExitCode.invalidInput,
+    file: first!.from.domain.file,
+    hint: first!.hint,
+  });
+}
+
+class StepList {
+  readonly steps: Step[] = [];
+  constructor(private readonly netns: string | undefined) {}
+
+  add(from: Origin, device: string, description: string, args: string[], undo: string[] | null, effect: Effect, undoEffect?: Effect): void {
+    this.steps.push({
+      argv: ipArgv(this.netns, args),
+      undo: undo && ipArgv(this.netns, undo),
+      undoEffect: undo ? (undoEffect ?? { type: 'delete', device }) : null,
+      device,
+      description,
+      domain: from.domain.label,
+      file: from.domain.file,
+      iface: from.iface.dev,
+      effect,
+    });
+  }
+
+  /** A step on a device this plan just created: its deletion undoes it. */
+  then(from: Origin, device: string, description: string, args: string[]): void {
+    this.add(from, device, description, args, null, { type: 'covered', device });
+  }
+}
+
+const set = (dev: string, ...rest: string[]): string[] => ['link', 'set', 'dev', dev, ...rest];
+const del = (dev: string): string[] => ['link', 'del', 'dev', dev];
+
+function createSteps(s: StepList, want: Want, marker: string): void {
+  const { from, name } = want;
+  const mark = (dev: string): void => s.then(from, dev, `mark ${dev} as ${from.domain.label}'s`, set(dev, 'alias', marker));
+  const up = (dev: string): void => s.then(from, dev, `bring ${dev} up`, set(dev, 'up'));
+  switch (want.kind) {
+    case 'bridge':
+      s.add(from, name, `create bridge ${name}`, ['link', 'add', 'name', name, 'type', 'bridge'], del(name), { type: 'create', device: name });
+      mark(name);
+      up(name);
+      return;
+    case 'tap':
+      s.add(
+        from,
+        name,
+        `create tap ${name}${want.multiQueue ? ' (multi_queue)' : ''}`,
+        ['tuntap', 'add', 'dev', name, 'mode', 'tap', 'vnet_hdr', ...(want.multiQueue ? ['multi_queue'] : [])],
+        del(name),
+        { type: 'create', device: name },
+      );
+      mark(name);
+      if (want.mtu !== undefined) s.then(from, name, `set the MTU of ${name} to ${want.mtu}`, set(name, 'mtu', String(want.mtu)));
+      if (want.bridge !== undefined) s.then(from, name, `put ${name} on bridge ${want.bridge}`, set(name, 'master', want.bridge));
+      up(name);
+      return;
+    case 'veth':
+      // Deleting either end deletes the pair, so one undo covers both.
+      s.add(from, name, `create veth pair ${name}/${want.peer}`, ['link', 'add', 'dev', name, 'type', 'veth', 'peer', 'name', want.peer], del(name), {
+        type: 'create',
+        device: name,
+      });
+      mark(name);
+      mark(want.peer);
+      if (want.bridge !== undefined) s.then(from, want.peer, `put ${want.peer} on bridge ${want.bridge}`, set(want.peer, 'master', want.bridge));
+      up(want.peer);
+      up(name);
+      return;
+    case 'macvtap':
+      s.add(
+        from,
+        name,
+        `create macvtap ${name} on ${want.lower} (mode ${want.mode}, MAC ${want.mac})`,
+        ['link', 'add', 'link', want.lower, 'name', name, 'address', want.mac, 'type', 'macvtap', 'mode', want.mode],
+        del(name),
+        { type: 'create', device: name },
+      );
+      mark(name);
+      // passthru takes the lower device's MAC at creation; setting it afterwards gives both the guest MAC.
+      if (want.mode === 'passthru') s.then(from, name, `set the MAC of ${name} (and of ${want.lower}) to ${want.mac}`, set(name, 'address', want.mac));
+      up(name);
+      return;
+    case 'lower':
+      return;
+  }
+}
+
+function fixSteps(s: StepList, drifts: Drift[]): void {
+  for (const d of drifts) {
+    const fix = d.fix!;
+    s.add(d.want.from, d.device, `fix: ${d.message}`, fix.args, fix.undo, fix.effect, fix.undoEffect);
+  }
+}
+
+export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPlanOptions = {}): Plan {
+  const wants = wantsOf(intents);
+  const s = new StepList(facts.netns);
+  const problems: Problem[] = [];
+  const problem = (code: string, from: Origin, what: string, hint: string): void => {
+    problems.push({ code, from, message: `${from.domain.label}: ${what} ${at(from)}`, hint });
+  };
+  const links = facts.links;
+
+  for (const want of wants) {
+    const { from, name } = want;
+    const link = links.get(name);
+    if (want.kind === 'bridge') {
+      if (link && link.kind !== 'bridge') problem('E_NOT_A_BRIDGE', from, `${name} is a ${link.kind}, not a bridge`, 'name a bridge in the record, or delete the device');
+      else if (!link && !opts.createBridge) problem('E_BRIDGE_MISSING', from, `bridge ${name} does not exist`, `create it (ip link add name ${name} type bridge), or give --create-bridge`);
+      else if (!link) createSteps(s, want, from.domain.owner.marker);
+      continue;
+    }
+    if (want.kind === 'lower') {
+      if (!link) problem('E_LOWER_MISSING', from, `lower device ${name} does not exist`, 'create it, or record a veth pair (attach-macvtap --veth-peer)');
+      continue;
+    }
+    if (want.kind === 'macvtap' && want.mode === 'passthru') {
+      const sharing = [...links.values()].find((l) => l.link === want.lower && l.name !== name && (l.kind === 'macvtap' || l.kind === 'macvlan'));
+      if (sharing) problem('E_DEVICE_CONFLICT', from, `macvtap ${name} is passthru, but ${sharing.name} already sits on ${want.lower}`, 'passthru needs the lower device to itself');
+    }
+    if (!link) {
+      const peer = want.kind === 'veth' ? links.get(want.peer) : undefined;
+      if (want.kind === 'veth' && peer)
+        problem('E_DEVICE_DRIFT', from, `veth peer ${want.peer} exists (a ${peer.kind}) but ${name} does not`, `delete ${want.peer}, or record other names`);
+      else createSteps(s, want, from.domain.owner.marker);
+      continue;
+    }
+    const drifts = driftsOf(want, facts);
+    if (drifts.length === 0) continue;
+    const fixed = drifts.filter((d) => d.fix !== undefined);
+    if (opts.adopt && fixed.length === drifts.length) {
+      fixSteps(s, drifts);
+      continue;
+    }
+    const first = drifts.find((d) => !opts.adopt || d.fix === undefined)!;
+    problem(
+      'E_DEVICE_DRIFT',
+      from,
+      first.message + (drifts.length > 1 ? ` (and ${drifts.length - 1} more difference${drifts.length > 2 ? 's' : ''})` : ''),
+      first.fix === undefined
+        ? `it cannot be fixed in place: delete it (ip link del dev ${first.device}) and run up again`
+        : 'run up --adopt to mark it as this domain\'s and fix it, or delete it and run up again',
+    );
+  }
+  if (problems.length) throw refuse(problems);
+  return { kind: 'up', netns: facts.netns, steps: s.steps, notes: [] };
+}
+
+/** Devices that sit on `dev` (macvtaps, macvlans, vlans): deleting `dev` would delete them too. */
+function stackedOn(links: ReadonlyMap<string, Link>, dev: string, except: ReadonlySet<string>): Link[] {
+  return [...links.values()].filter((l) => l.link === dev && l.kind !== 'veth' && !except.has(l.name));
+}
+
+export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
+  const wants = wantsOf(intents).reverse();
+  const s = new StepList(facts.netns);
+  const notes: Note[] = [];
+  const links = facts.links;
+  const gone = new Set<string>();
+  const note = (from: Origin, device: string, message: string): void => {
+    notes.push({ domain: from.domain.label, file: from.domain.file, device, iface: from.iface.dev, message: `${from.domain.label}: ${message} ${at(from)}` });
+  };
+  const whose = (l: Link): string => (l.alias === undefined ? 'it has no marker' : isVnetVirt(l.alias) ? `it carries another marker (${l.alias})` : `its alias is '${l.alias}'`);
+  const deletable = (from: Origin, l: Link, also: string[] = []): boolean => {
+    if (!isOurs(l.alias, from.domain.owner)) {
+      note(from, l.name, `${l.name} is not ours (${whose(l)}); left as it is`);
+      return false;
+    }
+    const above = stackedOn(links, l.name, new Set([...gone, ...also]));
+    if (above.length) {
+      note(from, l.name, `${l.name} is left: ${above.map((a) => a.name).join(', ')} sit${above.length === 1 ? 's' : ''} on it and would go with it`);
+      return false;
+    }
+    return true;
+  };
+
+  for (const want of wants) {
+    const { from, name } = want;
+    const link = links.get(name);
+    if (!link || want.kind === 'lower') continue;
+    switch (want.kind) {
+      case 'macvtap':
+      case 'tap':
+        if (!deletable(from, link)) break;
+        s.add(from, name, `delete ${want.kind} ${name}`, del(name), null, { type: 'delete', device: name });
+        gone.add(name);
+        break;
+      case 'veth': {
+        const peer = link.link !== undefined ? links.get(link.link) : undefined;
+        if (link.kind === 'veth' && !peer) {
+          note(from, name, `${name} is left: its peer is not in this namespace`);
+          break;
+        }
+        if (!deletable(from, link, peer ? [peer.name] : [])) break;
+        if (peer && !deletable(from, peer, [name])) break;
+        s.add(from, name, peer ? `delete veth pair ${name}/${peer.name}` : `delete ${name}`, del(name), null, { type: 'delete', device: name });
+        gone.add(name);
+        if (peer) gone.add(peer.name);
+        break;
+      }
+      case 'bridge': {
+        // Bridges are shared: one vnet-virt created is removed by the last domain that leaves it.
+        if (link.kind !== 'bridge' || !isVnetVirt(link.alias)) break;
+        const ports = [...links.values()].filter((l) => (l.master === name || l.link === name) && !gone.has(l.name));
+        if (ports.length) {
+          note(from, name, `bridge ${name} is kept: ${ports.map((p) => p.name).join(', ')} still on it`);
+          break;
+        }
+        s.add(from, name, `delete bridge ${name} (no ports left)`, del(name), null, { type: 'delete', device: name });
+        gone.add(name);
+        break;
+      }
+    }
+  }
+  return { kind: 'down', netns: facts.netns, steps: s.steps, notes };
+}
