@@ -4,6 +4,9 @@ import { DomainDoc } from '../domain/doc.js';
 import { recordEntries } from '../domain/record.js';
 import { VnetError, ExitCode } from '../errors.js';
 import { up, down } from '../host/provision.js';
+import { shellLine } from '../host/quote.js';
+import { run } from '../host/run.js';
+import type { Runner } from '../host/run.js';
 import type { HookAction, HookIO, HookOverrides, HookResult } from './dispatch.js';
 import { acquireLock } from './lock.js';
 import type { HeldLock } from './lock.js';
@@ -29,24 +32,24 @@ export class HookTimeout extends Error {
 
 const formatSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
-/**
- * `vnet-virt: <domain>: <cause> (interface <dev>)`: one line, the domain named
- * once, no hint (hints name CLI options; the log keeps the whole message).
- */
-export function failureLine(domain: string, e: unknown, timedOut?: HookTimeout): string {
+/** The cause of a failure, the domain named by the caller, so stripped here. */
+function causeOf(domain: string, e: unknown): string {
   let cause: string;
-  if (e instanceof VnetError) {
-    const head = [e.file, e.where].filter((x) => x && x !== domain);
-    cause = [...head, e.message].join(': ');
-  } else cause = e instanceof Error ? e.message : String(e);
+  if (e instanceof VnetError) cause = [...[e.file, e.where].filter((x) => x && x !== domain), e.message].join(': ');
+  else cause = e instanceof Error ? e.message : String(e);
   cause = cause.replace(/\s*\n\s*/g, ' ').trim();
   while (cause.startsWith(`${domain}: `)) cause = cause.slice(domain.length + 2);
-  if (timedOut && !(e instanceof HookTimeout)) cause = `${timedOut.message}: ${cause}`;
-  return `vnet-virt: ${domain}: ${cause}\n`;
+  return cause;
 }
 
-/** The whole message, hint included, for the log. */
-const fullMessage = (e: unknown): string => (e instanceof VnetError ? e.oneLine() : e instanceof Error ? e.message : String(e));
+/**
+ * `vnet-virt: <domain>: <cause> (interface <dev>)`: one line, the domain named
+ * once, no hint (hints name CLI options; the log keeps them).
+ */
+export function failureLine(domain: string, e: unknown, timedOut?: HookTimeout): string {
+  const cause = causeOf(domain, e);
+  return `vnet-virt: ${domain}: ${timedOut && e !== timedOut ? `${timedOut.message}: ` : ''}${cause}\n`;
+}
 
 export function exitCodeOf(e: unknown): number {
   if (e instanceof VnetError) return e.exitCode;
@@ -85,6 +88,18 @@ export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: 
       },
     );
   });
+}
+
+/** Runs commands like `run`, logging each: the command (an ip batch's lines inline), exit code, duration. */
+export function loggingRunner(log: (line: string) => void): Runner {
+  return async (argv, opts = {}) => {
+    const t0 = performance.now();
+    const r = await run(argv, opts);
+    const batch = opts.input && argv.includes('-batch') ? ` <<< ${opts.input.trim().split('\n').join(' ; ')}` : '';
+    const err = r.code !== 0 && r.stderr.trim() ? `: ${r.stderr.trim()}` : '';
+    log(`run ${shellLine(argv)}${batch} -> exit ${r.code} (${Math.round(performance.now() - t0)} ms)${err}`);
+    return r;
+  };
 }
 
 export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides = {}): Promise<HookResult> {
@@ -137,15 +152,17 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
       createBridge: settings.createBridge,
       log: (line: string) => log(line),
       signal: controller.signal,
+      runner: loggingRunner(log),
     });
+    // Finished is finished: the executor checks the signal after every process, so a late timer changed nothing.
     const report = await settleWithin(work, controller.signal, settings.graceMs);
-    if (timedOut) throw timedOut;
-    log(`${req.action} done (${ms()})`);
+    log(`${req.action} done: ${report.steps.length} step${report.steps.length === 1 ? '' : 's'}, ${report.processes} process${report.processes === 1 ? '' : 'es'} (${ms()})`);
     return { code: 0, outcome: 'done', report };
   } catch (e) {
     const line = failureLine(req.domain, e, timedOut);
     const code = timedOut && exitCodeOf(e) !== ExitCode.hostFailedLeftovers ? ExitCode.hostFailedUndone : exitCodeOf(e);
-    log(`${req.action} failed, exit ${code} (${ms()}): ${timedOut && e !== timedOut ? `${timedOut.message}: ` : ''}${fullMessage(e)}`);
+    const hint = e instanceof VnetError && e.hint ? ` (hint: ${e.hint})` : '';
+    log(`${req.action} failed, exit ${code} (${ms()}): ${line.slice(`vnet-virt: ${req.domain}: `.length).trim()}${hint}`);
     io.stderr(line);
     return { code, outcome: 'failed' };
   } finally {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir, ipIn, linksIn, repoRoot, requireRoot, runCli, tempDir, withNetns } from '../helpers.js';
 import type { LinkInfo } from '../helpers.js';
@@ -53,18 +53,46 @@ function hookInAsync(ns: string, args: string[], input: string, env: NodeJS.Proc
 const ours = (ns: string, keep: string[] = ['br0']): LinkInfo[] => linksIn(ns).filter((l) => l.ifname !== 'lo' && !keep.includes(l.ifname));
 const link = (ns: string, name: string): LinkInfo | undefined => linksIn(ns).find((l) => l.ifname === name);
 
-/** An `ip` first in PATH that fails or hangs on the commands matching a pattern (fault injection). */
+/**
+ * An `ip` first in PATH that fails or hangs at the first command containing
+ * `match`, after running the commands before it (also inside `ip -batch -`,
+ * where it answers like ip does: "Command failed -:N"). Fault injection only.
+ */
 function faultyIp(dir: string, match: string, action: 'fail' | 'hang'): string {
   const bin = join(dir, 'bin');
-  spawnSync('mkdir', ['-p', bin]);
-  const body =
+  mkdirSync(bin, { recursive: true });
+  const act =
     action === 'fail'
-      ? 'echo "RTNETLINK answers: injected failure" >&2; exit 2'
+      ? 'echo "RTNETLINK answers: injected failure" >&2; [ -n "$batch" ] && echo "Command failed -:$n" >&2; exit 2'
       : 'sleep 30 </dev/null >/dev/null 2>&1; exit 0';
-  writeFileSync(join(bin, 'ip'), `#!/bin/sh\ncase " $* " in\n  *${JSON.stringify(match).slice(1, -1)}*) ${body} ;;\nesac\nexec ${realIp} "$@"\n`);
+  writeFileSync(
+    join(bin, 'ip'),
+    `#!/bin/sh
+real=${realIp}
+pat=${shq(match)}
+case " $* " in
+  *" -batch "*)
+    batch=1; n=0; pre=""
+    while IFS= read -r line; do
+      n=$((n + 1))
+      case "$line" in *"$pat"*)
+        if [ -n "$pre" ]; then printf '%s' "$pre" | "$real" "$@" || exit $?; fi
+        ${act} ;;
+      esac
+      pre="$pre$line
+"
+    done
+    printf '%s' "$pre" | exec "$real" "$@" ;;
+  *"$pat"*) batch=""; ${act} ;;
+esac
+exec "$real" "$@"
+`,
+  );
   chmodSync(join(bin, 'ip'), 0o755);
   return `${bin}:${process.env.PATH}`;
 }
+
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 test('prepare begin creates the recorded devices; release end removes them; stdout stays empty', async (t) => {
   if (!requireRoot(t)) return;
@@ -106,8 +134,8 @@ test('prepare begin creates the recorded devices; release end removes them; stdo
       const log = readFileSync(join(dir, 'hook.log'), 'utf8').trim().split('\n');
       const prep = log.filter((l) => l.includes(' web1 prepare/begin '));
       assert.match(prep[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z web1 prepare\/begin \[\d+\] up begins \(netns current, limit 10 s\)$/);
-      assert.ok(prep.some((l) => l.includes('tuntap add dev t-web1-0')), prep.join('\n'));
-      assert.match(prep.find((l) => / up done /.test(l)) ?? '', /up done \(\d+ ms\)$/);
+      assert.ok(prep.some((l) => /run ip -batch - <<< tuntap add dev t-web1-0 .* -> exit 0 \(\d+ ms\)$/.test(l)), prep.join('\n'));
+      assert.match(prep.find((l) => / up done/.test(l)) ?? '', /up done: 13 steps, 2 processes \(\d+ ms\)$/);
       assert.ok(log.some((l) => / web1 release\/end .*link del dev t-web1-0/.test(l)), log.join('\n'));
       assert.equal(log.filter((l) => l.includes('start/begin')).length, 0, 'no-op calls log nothing');
     });
