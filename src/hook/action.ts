@@ -6,12 +6,11 @@ import { VnetError, ExitCode } from '../errors.js';
 import { up, down } from '../host/provision.js';
 import { shellLine } from '../host/quote.js';
 import { run } from '../host/run.js';
-import type { Runner } from '../host/run.js';
+import type { Runner, RunResult } from '../host/run.js';
+import type { Early, EarlyProbe } from './early.js';
 import type { HookAction, HookIO, HookOverrides, HookResult } from './dispatch.js';
-import { acquireLock } from './lock.js';
 import type { HeldLock } from './lock.js';
 import { openHookLog } from './log.js';
-import { loadSettings } from './settings.js';
 import type { HookSettings } from './settings.js';
 
 export interface HookRequest {
@@ -90,29 +89,39 @@ export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: 
   });
 }
 
-/** Runs commands like `run`, logging each: the command (an ip batch's lines inline), exit code, duration. */
-export function loggingRunner(log: (line: string) => void): Runner {
+/**
+ * Runs commands like `run`, logging each: the command (an ip batch's lines
+ * inline), exit code, duration. The first call for the early probe's argv
+ * gets the early result.
+ */
+export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): Runner {
+  let pending = early;
   return async (argv, opts = {}) => {
-    const t0 = performance.now();
-    const r = await run(argv, opts);
+    let t0 = performance.now();
+    let r: RunResult;
+    let note = '';
+    if (pending && !opts.input && argv.length === pending.argv.length && argv.every((a, i) => a === pending!.argv[i])) {
+      t0 = pending.startedAt;
+      r = await pending.result;
+      note = ', started early';
+      pending = undefined;
+    } else r = await run(argv, opts);
     const batch = opts.input && argv.includes('-batch') ? ` <<< ${opts.input.trim().split('\n').join(' ; ')}` : '';
     const err = r.code !== 0 && r.stderr.trim() ? `: ${r.stderr.trim()}` : '';
-    log(`run ${shellLine(argv)}${batch} -> exit ${r.code} (${Math.round(performance.now() - t0)} ms)${err}`);
+    log(`run ${shellLine(argv)}${batch} -> exit ${r.code} (${Math.round(performance.now() - t0)} ms${note})${err}`);
     return r;
   };
 }
 
-export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides = {}): Promise<HookResult> {
+export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides, early: Early): Promise<HookResult> {
   const started = performance.now();
   const ms = (): string => `${Math.round(performance.now() - started)} ms`;
   const operation = `${req.op}/${req.sub}`;
-  let settings: HookSettings;
-  try {
-    settings = loadSettings(io.env);
-  } catch (e) {
-    io.stderr(failureLine(req.domain, e));
-    return { code: exitCodeOf(e), outcome: 'failed' };
+  if ('error' in early) {
+    io.stderr(failureLine(req.domain, early.error));
+    return { code: exitCodeOf(early.error), outcome: 'failed' };
   }
+  const settings: HookSettings = early.settings;
   const netns = overrides.netns ?? settings.netns;
   const fileLog = overrides.log ? undefined : openHookLog(settings.logFile, req.domain, operation, io.stderr);
   const log = overrides.log ?? fileLog!;
@@ -138,6 +147,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
     }
     // Only a bridge that may be created is shared between domains; per-domain devices need no lock.
     if (settings.createBridge && !overrides.dryRun) {
+      const { acquireLock } = await import('./lock.js');
       lock = await acquireLock(settings.lockFile, {
         waitMs: Math.max(1, settings.timeoutMs - (performance.now() - started)),
         signal: controller.signal,
@@ -152,7 +162,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
       createBridge: settings.createBridge,
       log: (line: string) => log(line),
       signal: controller.signal,
-      runner: loggingRunner(log),
+      runner: loggingRunner(log, early.probe),
     });
     // Finished is finished: the executor checks the signal after every process, so a late timer changed nothing.
     const report = await settleWithin(work, controller.signal, settings.graceMs);

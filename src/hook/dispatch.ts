@@ -50,8 +50,12 @@ export async function hookMain(args: readonly string[], io: HookIO, overrides: H
   if (!action) return { code: 0, outcome: 'ignored-operation' };
   const xml = await io.stdin();
   if (!xml.includes(RECORD_MARK)) return { code: 0, outcome: 'no-record' };
-  const { runHookAction } = await import('./action.js');
-  return runHookAction({ domain, op, sub, action, xml }, io, overrides);
+  // The probe starts as soon as early.js is in; action.js's graph loads meanwhile.
+  const actionModule = import('./action.js');
+  const { startEarly } = await import('./early.js');
+  const early = startEarly(io.env, overrides);
+  const { runHookAction } = await actionModule;
+  return runHookAction({ domain, op, sub, action, xml }, io, overrides, early);
 }
 
 /** All of stdin; synchronous for a pipe or file, the stream API when the fd is non-blocking. */

@@ -94,11 +94,12 @@ test('libvirt runs the installed hook: start provisions, destroy and shutdown cl
       assert.match(log, / hk1 release\/end \[\d+\] down done/);
     });
 
-    await t.test('a start whose bridge is missing fails with the hook line in virsh\'s error and leaves no device', async () => {
+    await t.test('a start whose bridge is missing fails with the hook line in virsh\'s error and leaves no device', async (t) => {
       const d = domain(work.dir, 'hk2', 2, 'nobr0');
       await define(lv!, work.dir, d);
       const start = await lv!.virsh('start', d.name);
       assert.notEqual(start.code, 0);
+      t.diagnostic(`virsh start ${d.name}: ${start.stderr.trim().replace(/\n/g, ' | ')}`);
       assert.ok(
         start.stderr.includes('vnet-virt: hk2: bridge nobr0 does not exist (interface t-hk2-0)'),
         `virsh said: ${start.stderr}`,
