@@ -8,7 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const repo = new URL('../../../', import.meta.url).pathname;
@@ -29,7 +29,15 @@ interface Variant {
   /** Untimed, before every run: puts the host back as it was. */
   reset?: () => void;
   samples: number[];
+  /** CPU time (user + system) of the child and everything it waited for, summed over the timed runs. */
+  cpuMs: number;
 }
+
+/** CPU time of this process's waited-for children so far (cutime + cstime, clock ticks of 10 ms). */
+const childCpuMs = (): number => {
+  const f = readFileSync('/proc/self/stat', 'utf8').slice(readFileSync('/proc/self/stat', 'utf8').lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
+};
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -68,29 +76,38 @@ try {
   const delTap = (): void => void spawnSync('ip', ['-n', ns, 'link', 'del', 't-bench1-0'], { stdio: 'ignore' });
   const inNs = (...argv: string[]): string[] => ['ip', 'netns', 'exec', ns, ...argv];
   const variants: Variant[] = [
-    { name: 'hook, one tap (ip netns exec)', argv: inNs(hook, 'bench1', 'prepare', 'begin', '-'), input: tapXml, reset: delTap, samples: [] },
-    { name: 'bash hook, same ip commands', argv: inNs(bash, 'bench1', 'prepare', 'begin', '-'), input: tapXml, reset: delTap, samples: [] },
-    { name: 'node -e 0 (ip netns exec)', argv: inNs(process.execPath, '-e', '0'), input: '', samples: [] },
-    { name: 'hook, domain without record', argv: [hook, 'plain', 'prepare', 'begin', '-'], input: plainXml, samples: [] },
-    { name: 'node -e 0', argv: [process.execPath, '-e', '0'], input: '', samples: [] },
+    { name: 'hook, one tap (ip netns exec)', argv: inNs(hook, 'bench1', 'prepare', 'begin', '-'), input: tapXml, reset: delTap, samples: [], cpuMs: 0 },
+    { name: 'bash hook, same ip commands', argv: inNs(bash, 'bench1', 'prepare', 'begin', '-'), input: tapXml, reset: delTap, samples: [], cpuMs: 0 },
+    { name: 'node -e 0 (ip netns exec)', argv: inNs(process.execPath, '-e', '0'), input: '', samples: [], cpuMs: 0 },
+    { name: 'hook, domain without record', argv: [hook, 'plain', 'prepare', 'begin', '-'], input: plainXml, samples: [], cpuMs: 0 },
+    { name: 'node -e 0', argv: [process.execPath, '-e', '0'], input: '', samples: [], cpuMs: 0 },
   ];
 
   // Round-robin, so drift in the machine's load hits every variant alike.
   for (let i = 0; i < WARMUP + RUNS; i++) {
     for (const v of variants) {
       v.reset?.();
+      const c0 = childCpuMs();
       const t0 = process.hrtime.bigint();
       const r = spawnSync(v.argv[0]!, v.argv.slice(1), { input: v.input, stdio: ['pipe', 'ignore', 'pipe'] });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (r.status !== 0) throw new Error(`${v.name} failed (exit ${r.status}): ${r.stderr?.toString()}`);
-      if (i >= WARMUP) v.samples.push(ms);
+      if (i >= WARMUP) {
+        v.samples.push(ms);
+        v.cpuMs += childCpuMs() - c0;
+      }
     }
   }
   delTap();
 
   const m = Object.fromEntries(variants.map((v) => [v.name, median(v.samples)]));
   console.log(`bench/hook: ${RUNS} runs each (after ${WARMUP} warm-up), median wall time, node ${process.version}`);
-  for (const v of variants) console.log(`  ${v.name.padEnd(34)} ${median(v.samples).toFixed(1).padStart(7)} ms   (min ${Math.min(...v.samples).toFixed(1)}, max ${Math.max(...v.samples).toFixed(1)})`);
+  console.log(`  ${'variant'.padEnd(34)} ${'median'.padStart(7)}      min      max   cpu/run`);
+  for (const v of variants)
+    console.log(
+      `  ${v.name.padEnd(34)} ${median(v.samples).toFixed(1).padStart(7)} ms ${Math.min(...v.samples).toFixed(1).padStart(7)} ${Math.max(...v.samples).toFixed(1).padStart(8)} ${(v.cpuMs / RUNS).toFixed(1).padStart(8)} ms`,
+    );
+  console.log(`  (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} CPUs: wall times stretch with load)`);
   const tap = m['hook, one tap (ip netns exec)']!;
   const bashTap = m['bash hook, same ip commands']!;
   const nodeNs = m['node -e 0 (ip netns exec)']!;
