@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VnetError } from '../../src/errors.js';
 import { DEFAULT_CONFIG, envName, loadSettings, parseConfig } from '../../src/hook/settings.js';
-import { failureLine, HookTimeout, settleWithin } from '../../src/hook/action.js';
+import { failureLine, HookTimeout, loggingRunner, settleWithin } from '../../src/hook/action.js';
 
 const noFile = (): string => {
   throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
@@ -69,4 +69,22 @@ test('settleWithin: an aborted call that never settles becomes a leftovers error
   await assert.rejects(p, (e: unknown) => e instanceof VnetError && e.code === 'E_HOOK_STUCK' && e.exitCode === 4);
   const ok = settleWithin(Promise.resolve(7), new AbortController().signal, 50);
   assert.equal(await ok, 7);
+});
+
+test('the logging runner hands the early probe to the first matching call only, and logs every command', async () => {
+  const lines: string[] = [];
+  const argv = ['ip', '-j', '-d', 'link', 'show'];
+  const early = { argv, startedAt: performance.now(), result: Promise.resolve({ argv, code: 0, stdout: '[]', stderr: '' }) };
+  const runner = loggingRunner((l) => lines.push(l), early);
+  const first = await runner(argv);
+  assert.deepEqual([first.code, first.stdout], [0, '[]']);
+  // The second call really runs: a missing command gives 127.
+  const missing = ['vnet-virt-no-such-command-x'];
+  const other = await runner(missing);
+  assert.equal(other.code, 127);
+  assert.match(lines[0]!, /^run ip -j -d link show -> exit 0 \(\d+ ms, started early\)$/);
+  assert.match(lines[1]!, /^run vnet-virt-no-such-command-x -> exit 127 \(\d+ ms\): /);
+  const batch = await loggingRunner((l) => lines.push(l))(['true', '-batch', '-'], { input: 'link add a\nlink set a up\n' });
+  assert.equal(batch.code, 0);
+  assert.match(lines[2]!, /^run true -batch - <<< link add a ; link set a up -> exit 0 \(\d+ ms\)$/);
 });
