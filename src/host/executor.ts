@@ -135,14 +135,14 @@ class StepRunner {
         const facts = await this.probe();
         const visible = segment.map((s) => {
           const e = effectOf(s);
-          return e.type === 'covered' ? undefined : effectVisible(e, facts.links.get(e.device));
+          return effectVisible(e, facts.links.get(e.device));
         });
-        failed = visible.findIndex((v) => v === false);
+        failed = visible.findIndex((v) => !v);
         if (failed === -1) failed = segment.length - 1;
         segment.forEach((s, k) => {
           if (k !== failed && visible[k]) done.push(s);
         });
-        failures.push({ step: segment[failed]!, stderr: `${signal?.aborted ? 'aborted' : `ip exited with ${r.code}`}: ${clean(r.stderr)}` });
+        failures.push({ step: segment[failed]!, stderr: signal?.aborted ? `aborted: ${clean(r.stderr)}` : clean(r.stderr) });
         if (mode === 'stop') break;
         i += failed + 1;
         continue;

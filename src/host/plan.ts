@@ -8,6 +8,8 @@ import type { HostFacts, Link } from './facts.js';
 import { isOurs, isVnetVirt } from './marker.js';
 import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
+
+type SetField = Extract<Effect, { type: 'set' }>['field'];
 import { at, wantsOf } from './wants.js';
 import type { Origin, Want } from './wants.js';
 
@@ -55,9 +57,9 @@ class StepList {
     });
   }
 
-  /** A step on a device this plan just created: its deletion undoes it. */
-  then(from: Origin, device: string, description: string, args: string[]): void {
-    this.add(from, device, description, args, null, { type: 'covered', device });
+  /** Sets `field` of a device this plan just created: the device's deletion undoes it. */
+  then(from: Origin, device: string, description: string, field: SetField, value: string | number | boolean, ...rest: string[]): void {
+    this.add(from, device, description, set(device, ...rest), null, { type: 'set', device, field, value });
   }
 }
 
@@ -66,8 +68,8 @@ const del = (dev: string): string[] => ['link', 'del', 'dev', dev];
 
 function createSteps(s: StepList, want: Want, marker: string): void {
   const { from, name } = want;
-  const mark = (dev: string): void => s.then(from, dev, `mark ${dev} as ${from.domain.label}'s`, set(dev, 'alias', marker));
-  const up = (dev: string): void => s.then(from, dev, `bring ${dev} up`, set(dev, 'up'));
+  const mark = (dev: string): void => s.then(from, dev, `mark ${dev} as ${from.domain.label}'s`, 'alias', marker, 'alias', marker);
+  const up = (dev: string): void => s.then(from, dev, `bring ${dev} up`, 'up', true, 'up');
   switch (want.kind) {
     case 'bridge':
       s.add(from, name, `create bridge ${name}`, ['link', 'add', 'name', name, 'type', 'bridge'], del(name), { type: 'create', device: name });
@@ -84,8 +86,8 @@ function createSteps(s: StepList, want: Want, marker: string): void {
         { type: 'create', device: name },
       );
       mark(name);
-      if (want.mtu !== undefined) s.then(from, name, `set the MTU of ${name} to ${want.mtu}`, set(name, 'mtu', String(want.mtu)));
-      if (want.bridge !== undefined) s.then(from, name, `put ${name} on bridge ${want.bridge}`, set(name, 'master', want.bridge));
+      if (want.mtu !== undefined) s.then(from, name, `set the MTU of ${name} to ${want.mtu}`, 'mtu', want.mtu, 'mtu', String(want.mtu));
+      if (want.bridge !== undefined) s.then(from, name, `put ${name} on bridge ${want.bridge}`, 'master', want.bridge, 'master', want.bridge);
       up(name);
       return;
     case 'veth':
@@ -96,7 +98,7 @@ function createSteps(s: StepList, want: Want, marker: string): void {
       });
       mark(name);
       mark(want.peer);
-      if (want.bridge !== undefined) s.then(from, want.peer, `put ${want.peer} on bridge ${want.bridge}`, set(want.peer, 'master', want.bridge));
+      if (want.bridge !== undefined) s.then(from, want.peer, `put ${want.peer} on bridge ${want.bridge}`, 'master', want.bridge, 'master', want.bridge);
       up(want.peer);
       up(name);
       return;
@@ -111,7 +113,7 @@ function createSteps(s: StepList, want: Want, marker: string): void {
       );
       mark(name);
       // passthru takes the lower device's MAC at creation; setting it afterwards gives both the guest MAC.
-      if (want.mode === 'passthru') s.then(from, name, `set the MAC of ${name} (and of ${want.lower}) to ${want.mac}`, set(name, 'address', want.mac));
+      if (want.mode === 'passthru') s.then(from, name, `set the MAC of ${name} (and of ${want.lower}) to ${want.mac}`, 'mac', want.mac, 'address', want.mac);
       up(name);
       return;
     case 'lower':

@@ -5,9 +5,7 @@ import type { Link } from './facts.js';
 export type Effect =
   | { type: 'create'; device: string }
   | { type: 'delete'; device: string }
-  | { type: 'set'; device: string; field: 'alias' | 'master' | 'up' | 'mtu' | 'mac' | 'mode'; value: string | number | boolean | undefined }
-  /** Configures a device this plan created: undone by deleting it. */
-  | { type: 'covered'; device: string };
+  | { type: 'set'; device: string; field: 'alias' | 'master' | 'up' | 'mtu' | 'mac' | 'mode'; value: string | number | boolean | undefined };
 
 export interface Step {
   /** The whole command: `ip [-n NS] ...`. */
@@ -49,8 +47,6 @@ export function effectVisible(effect: Effect, link: Link | undefined): boolean {
       return link !== undefined;
     case 'delete':
       return link === undefined;
-    case 'covered':
-      return false;
     case 'set':
       return link !== undefined && link[effect.field] === effect.value;
   }

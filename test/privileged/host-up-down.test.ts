@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ipIn, linksIn, requireRoot, runCli, tempDir, withNetns } from '../helpers.js';
+import { attach, domainFile, link, MARK, names } from './host-lib.js';
+import { assertSchema } from '../unit/host-schema.js';
+
+test('tap0 on a bridge: up, up again runs nothing, a deleted tap comes back alone, down, down again', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = domainFile(dir, 'web1.xml');
+  attach('attach-tap', file, '--tap', 'tap0', '--bridge', 'br0', '--queues', '2');
+  attach('attach-tap', file, '--tap', 'tap1', '--bridge', 'br0');
+  await withNetns(async (ns) => {
+    ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+    const first = runCli(['up', file, '--netns', ns]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout.split('\n').filter(Boolean).length, 8);
+    for (const name of ['tap0', 'tap1']) {
+      const l = link(ns, name)!;
+      assert.equal(l.linkinfo?.info_kind, 'tun');
+      assert.equal(l.linkinfo?.info_data?.['type'], 'tap');
+      assert.equal(l.linkinfo?.info_data?.['vnet_hdr'], true);
+      assert.equal(l.linkinfo?.info_data?.['multi_queue'], name === 'tap0');
+      assert.equal(l.master, 'br0');
+      assert.equal(l.ifalias, MARK);
+      assert.ok(l.flags.includes('UP'));
+    }
+    const again = runCli(['up', file, '--netns', ns, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const report = JSON.parse(again.stdout);
+    assertSchema('up-result', report);
+    assert.deepEqual(report.steps, []);
+    assert.equal(report.processes, 1);
+    assert.equal(runCli(['up', file, '--netns', ns, '--dry-run']).stdout, '');
+
+    ipIn(ns, 'link', 'del', 'tap1');
+    const healed = runCli(['up', file, '--netns', ns]);
+    assert.equal(healed.code, 0, healed.stderr);
+    assert.deepEqual(healed.stdout.trim().split('\n'), [
+      `ip -n ${ns} tuntap add dev tap1 mode tap vnet_hdr`,
+      `ip -n ${ns} link set dev tap1 alias ${MARK}`,
+      `ip -n ${ns} link set dev tap1 master br0`,
+      `ip -n ${ns} link set dev tap1 up`,
+    ]);
+    assert.equal(link(ns, 'tap1')?.master, 'br0');
+
+    const dry = runCli(['down', file, '--netns', ns, '--dry-run']);
+    assert.equal(dry.stdout, `ip -n ${ns} link del dev tap1\nip -n ${ns} link del dev tap0\n`);
+    assert.deepEqual(names(ns), ['br0', 'tap0', 'tap1']);
+    const gone = runCli(['down', file, '--netns', ns]);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.deepEqual(names(ns), ['br0'], 'a bridge vnet-virt did not create stays');
+    const twice = runCli(['down', file, '--netns', ns]);
+    assert.equal(twice.code, 0, twice.stderr);
+    assert.equal(twice.stdout, '');
+  });
+});
+
+test('veth0 on a bridge with a macvtap on veth1 in every mode: MAC read back equals <mac>', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const modes = ['vepa', 'bridge', 'private', 'passthru', 'source'];
+  const files = modes.map((mode) => {
+    const file = domainFile(dir, `${mode}.xml`);
+    attach('attach-macvtap', file, '--lower', `l-${mode}`, '--veth-peer', `p-${mode}`, '--bridge', 'br0', '--macvtap', `m-${mode}`, '--mode', mode);
+    return file;
+  });
+  await withNetns(async (ns) => {
+    const missing = runCli(['up', ...files, '--netns', ns]);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /web1: bridge br0 does not exist \(interface m-vepa\)/);
+    assert.deepEqual(names(ns), [], 'nothing changed before the refusal');
+
+    const r = runCli(['up', dir, '--netns', ns, '--create-bridge']);
+    assert.equal(r.code, 0, r.stderr);
+    const links = linksIn(ns);
+    for (const [i, mode] of modes.entries()) {
+      const mac = readFileSync(files[i]!, 'utf8').match(/<mac address='([^']+)'\/>\s*<target dev='m-/)![1];
+      const m = links.find((l) => l.ifname === `m-${mode}`)!;
+      assert.equal(m.linkinfo?.info_kind, 'macvtap');
+      assert.equal(m.linkinfo?.info_data?.['mode'], mode);
+      assert.equal(m.link, `l-${mode}`);
+      assert.equal(m.address, mac, `${mode}: the macvtap MAC is the guest MAC`);
+      assert.ok(m.flags.includes('UP'));
+      const peer = links.find((l) => l.ifname === `p-${mode}`)!;
+      assert.equal(peer.master, 'br0');
+      assert.equal(peer.link, `l-${mode}`);
+      for (const l of [m, peer, links.find((x) => x.ifname === `l-${mode}`)!]) assert.equal(l.ifalias, MARK);
+    }
+    assert.equal(links.find((l) => l.ifname === 'br0')?.ifalias, MARK);
+    assert.equal(runCli(['check', dir, '--netns', ns]).code, 0);
+
+    const down = runCli(['down', dir, '--netns', ns]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(names(ns), [], 'the bridge vnet-virt created goes with its last port');
+  });
+});
+
+test('down leaves foreign devices alone: a recorded name that is not ours, and everything unrecorded', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = domainFile(dir, 'web1.xml');
+  attach('attach-tap', file, '--tap', 'tap0', '--bridge', 'br0');
+  attach('attach-macvtap', file, '--lower', 'veth1', '--veth-peer', 'veth0', '--bridge', 'br0', '--macvtap', 'mvt0');
+  await withNetns(async (ns) => {
+    ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+    ipIn(ns, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap');
+    ipIn(ns, 'link', 'set', 'dev', 'tap0', 'alias', 'admin-made', 'master', 'br0', 'up');
+    ipIn(ns, 'tuntap', 'add', 'dev', 'other0', 'mode', 'tap');
+    const refused = runCli(['up', file, '--netns', ns]);
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /tap0 does not carry web1's marker \(alias: 'admin-made'\)/);
+    assert.equal(runCli(['up', file, '--netns', ns, '--dry-run']).code, 3, 'dry-run refuses the same way');
+    assert.deepEqual(names(ns), ['br0', 'other0', 'tap0']);
+
+    // Up with the foreign tap out of the way, then put it back under the recorded name.
+    ipIn(ns, 'link', 'set', 'dev', 'tap0', 'name', 'tap0-x');
+    assert.equal(runCli(['up', file, '--netns', ns]).code, 0);
+    ipIn(ns, 'link', 'del', 'tap0');
+    ipIn(ns, 'link', 'set', 'dev', 'tap0-x', 'name', 'tap0');
+    const before = JSON.stringify(link(ns, 'tap0'));
+    const r = runCli(['down', file, '--netns', ns]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /web1: tap0 is not ours \(its alias is 'admin-made'\); left as it is \(interface tap0\)/);
+    assert.deepEqual(names(ns), ['br0', 'other0', 'tap0']);
+    assert.equal(JSON.stringify(link(ns, 'tap0')), before);
+  });
+});
+
+test('--adopt takes over a device with the right name: marks it and fixes what it can', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = domainFile(dir, 'web1.xml');
+  attach('attach-tap', file, '--tap', 'tap0', '--bridge', 'br0');
+  await withNetns(async (ns) => {
+    ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+    ipIn(ns, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap');
+    const r = runCli(['up', file, '--netns', ns, '--adopt']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      `ip -n ${ns} link set dev tap0 alias ${MARK}`,
+      `ip -n ${ns} link set dev tap0 master br0`,
+      `ip -n ${ns} link set dev tap0 up`,
+    ]);
+    const l = link(ns, 'tap0')!;
+    assert.equal(l.master, 'br0');
+    assert.equal(l.ifalias, MARK);
+    assert.equal(runCli(['check', file, '--netns', ns]).code, 0);
+    assert.equal(runCli(['down', file, '--netns', ns]).code, 0);
+    assert.deepEqual(names(ns), ['br0']);
+  });
+});
+
+test('a clash made by hand: up fails for real, is undone, exit 1 with the command and its stderr', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = domainFile(dir, 'web1.xml');
+  attach('attach-tap', file, '--tap', 'tap0');
+  attach('attach-macvtap', file, '--lower', 'e0', '--macvtap', 'g0', '--mac', '52:54:00:00:00:01', '--mode', 'vepa');
+  await withNetns(async (ns) => {
+    // Someone else's macvtap already answers to the guest MAC on the same lower device.
+    ipIn(ns, 'link', 'add', 'dev', 'e0', 'type', 'veth', 'peer', 'name', 'e1');
+    ipIn(ns, 'link', 'set', 'e0', 'up');
+    ipIn(ns, 'link', 'add', 'link', 'e0', 'name', 'f0', 'address', '52:54:00:00:00:01', 'type', 'macvtap', 'mode', 'bridge');
+    ipIn(ns, 'link', 'set', 'f0', 'up');
+    const state = (): string => JSON.stringify(linksIn(ns).map((l) => [l.ifname, l.flags, l.address, l.ifalias, l.master]));
+    const before = state();
+    const r = runCli(['up', file, '--netns', ns]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`web1: \`ip -n ${ns} link set dev g0 up\` failed: RTNETLINK answers: Address already in use \\(interface g0\\); the 5 steps before it were undone`));
+    assert.equal(state(), before, 'the host is as before');
+  });
+});
+
+test('--netns naming no namespace is a usage error (exit 2)', (t) => {
+  if (!requireRoot(t)) return;
+  const r = runCli(['check', join('fixtures', 'host', 'web1.xml'), '--netns', 'vnet-test-does-not-exist']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--netns/);
+});

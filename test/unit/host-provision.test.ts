@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DomainDoc } from '../../src/domain/doc.js';
+import { check, down, up } from '../../src/host/provision.js';
+import { VnetError } from '../../src/errors.js';
+import { fixturesDir } from '../helpers.js';
+import { FakeIp } from './host-fake-ip.js';
+import { assertSchema } from './host-schema.js';
+
+const doc = (name: string): DomainDoc => DomainDoc.parse(readFileSync(join(fixturesDir, 'host', name), 'utf8'), name);
+
+function host(): FakeIp {
+  const ip = new FakeIp();
+  ip.add({ name: 'br0', kind: 'bridge', up: true });
+  return ip;
+}
+
+test('up: one probe and one batch; a second up runs nothing and starts only the probe', async () => {
+  const ip = host();
+  const first = await up([doc('web1.xml')], { runner: ip.runner, netns: 'ns1' });
+  assertSchema('up-result', first);
+  assert.equal(first.steps.length, 13);
+  assert.equal(first.processes, 2);
+  assert.equal(ip.processes, 2);
+  assert.equal(first.steps[0]!.command, 'ip -n ns1 tuntap add dev t0 mode tap vnet_hdr multi_queue');
+  const second = await up([doc('web1.xml')], { runner: ip.runner, netns: 'ns1' });
+  assert.deepEqual(second.steps, []);
+  assert.equal(second.processes, 1);
+});
+
+test('up --dry-run changes nothing and lists what would run', async () => {
+  const ip = host();
+  const r = await up([doc('web1.xml')], { runner: ip.runner, dryRun: true });
+  assertSchema('up-result', r);
+  assert.equal(r.dryRun, true);
+  assert.equal(r.steps.length, 13);
+  assert.deepEqual([...ip.links.keys()], ['br0']);
+});
+
+test('up: interfaces limits the work to the named interfaces (attach --provision)', async () => {
+  const ip = host();
+  const r = await up([doc('web1.xml')], { runner: ip.runner, interfaces: ['mvt0'] });
+  assert.deepEqual([...new Set(r.steps.map((s) => s.interface))], ['mvt0']);
+  assert.ok(!ip.links.has('t0'));
+});
+
+test('down: notes what is not ours through log and the report; down twice = down once', async () => {
+  const ip = host();
+  await up([doc('web1.xml')], { runner: ip.runner });
+  ip.links.get('t0')!.alias = 'mine';
+  const logged: string[] = [];
+  const r = await down([doc('web1.xml')], { runner: ip.runner, log: (l) => logged.push(l) });
+  assertSchema('up-result', r);
+  assert.deepEqual(r.steps.map((s) => s.command), ['ip link del dev mvt0', 'ip link del dev veth1']);
+  assert.deepEqual(logged, ["web1: t0 is not ours (its alias is 'mine'); left as it is (interface t0)"]);
+  assert.deepEqual(r.notes, logged);
+  const again = await down([doc('web1.xml')], { runner: ip.runner });
+  assert.deepEqual(again.steps, []);
+  assert.deepEqual([...ip.links.keys()].sort(), ['br0', 't0']);
+});
+
+test('check: each difference once, with kind, expected and actual', async () => {
+  const ip = host();
+  await up([doc('web1.xml')], { runner: ip.runner });
+  assert.deepEqual(await check([doc('web1.xml')], { runner: ip.runner }), []);
+  ip.links.get('t0')!.up = false;
+  ip.links.get('mvt0')!.mode = 'private';
+  ip.links.delete('veth0');
+  ip.links.delete('veth1');
+  const drift = await check([doc('web1.xml')], { runner: ip.runner });
+  assertSchema('check-result', { command: 'check', netns: null, ok: false, drift });
+  assert.deepEqual(
+    drift.map((d) => [d.device, d.kind, d.expected, d.actual]),
+    [
+      ['t0', 'down', 'up', 'down'],
+      ['veth1', 'missing', 'veth', null],
+      ['mvt0', 'mode', 'vepa', 'private'],
+    ],
+  );
+  assert.equal(drift[2]!.message, 'web1: macvtap mvt0 is in mode private, not vepa (interface mvt0)');
+});
+
+test('up: a domain with nothing to provision starts no process', async () => {
+  const ip = host();
+  const d = DomainDoc.parse('<domain><name>x</name><devices><interface type="network"><source network="default"/></interface></devices></domain>', 'x.xml');
+  const r = await up([d], { runner: ip.runner });
+  assert.equal(r.processes, 0);
+  assert.equal(ip.processes, 0);
+});
+
+test('up: a refused plan changes nothing (exit 3)', async () => {
+  const ip = new FakeIp();
+  await assert.rejects(up([doc('web1.xml')], { runner: ip.runner }), (e: unknown) => e instanceof VnetError && e.exitCode === 3);
+  assert.equal(ip.processes, 1);
+  assert.equal(ip.links.size, 0);
+});
