@@ -9,8 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, unlinkSync, writeFileSync,
-  writeSync,
+  existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -40,7 +39,8 @@ export interface Libvirt {
   stop(): Promise<void>;
 }
 
-const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
+/** The one-libvirtd-at-a-time lock: JSON {owner, ns, root, libvirtdPid}. */
+export const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
 
 const QEMU_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
 user = "root"
@@ -149,9 +149,12 @@ export async function waitShutoff(lv: Libvirt, name: string, timeoutMs: number):
   throw new Error(`domain ${name} not shut off after ${timeoutMs} ms (state: ${last})\n${lv.logs(name)}`);
 }
 
+/** pid runs the program comm and is not a zombie (pid reuse must not make us signal a stranger). */
 function processAlive(pid: number, comm: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    return name === comm && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -168,36 +171,73 @@ function readPid(file: string): number | undefined {
 
 interface LockInfo { owner: number; ns: string; root: string; libvirtdPid?: number }
 
-/** Takes the one-libvirtd lock; a lock whose owner and libvirtd are both gone is stale and taken over. */
-function takeLock(info: LockInfo): void {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(info));
-      closeSync(fd);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+/** Who holds the lock, or undefined when nobody does (no lock, or its test and libvirtd are both gone). */
+function lockHolder(): { held: LockInfo; what: string; orphanFix?: string } | undefined {
+  let held: LockInfo;
+  try {
+    held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`${lockPath} is unreadable (${(e as Error).message}): remove it if no system test is running`);
+  }
+  const pid = held.libvirtdPid ?? readPid(join(held.root, 'libvirtd.pid'));
+  const ownerAlive = existsSync(`/proc/${held.owner}`);
+  if (pid !== undefined && processAlive(pid, 'libvirtd')) {
+    const vpid = readPid(join(held.root, 'virtlogd.pid'));
+    const orphanFix = ownerAlive
+      ? undefined
+      : `kill ${pid}${vpid !== undefined && processAlive(vpid, 'virtlogd') ? ` ${vpid}` : ''}; ip netns del ${held.ns}; rm -rf ${held.root} ${lockPath}`;
+    return { held, what: `libvirtd pid ${pid}`, ...(orphanFix ? { orphanFix } : {}) };
+  }
+  if (ownerAlive) return { held, what: `test pid ${held.owner}` };
+  return undefined;
+}
+
+/** Atomic create-or-fail: the lock file appears complete or not at all. */
+function tryCreateLock(info: LockInfo): boolean {
+  const tmp = `${lockPath}.${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
+  try {
+    linkSync(tmp, lockPath);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Takes the one-libvirtd lock, waiting up to waitMs for another test's
+ * libvirtd to finish; a lock whose test and libvirtd are both gone is stale.
+ */
+async function takeLock(info: LockInfo, waitMs: number): Promise<void> {
+  const until = Date.now() + waitMs;
+  let said = false;
+  for (;;) {
+    if (tryCreateLock(info)) return;
+    const holder = lockHolder();
+    if (!holder) {
+      rmSync(lockPath, { force: true });
+      continue;
     }
-    let held: LockInfo | undefined;
-    try {
-      held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
-    } catch {
-      held = undefined;
-    }
-    const heldPid = held?.libvirtdPid ?? readPid(join(held?.root ?? '/nonexistent', 'libvirtd.pid'));
-    const daemonAlive = heldPid !== undefined && processAlive(heldPid, 'libvirtd');
-    const ownerAlive = held !== undefined && existsSync(`/proc/${held.owner}`);
-    if (daemonAlive || ownerAlive) {
+    if (holder.orphanFix) {
       throw new Error(
-        `another system test's libvirtd is running (${daemonAlive ? `libvirtd pid ${heldPid}` : `test pid ${held!.owner}`}, ` +
-          `netns ${held!.ns}); the system tier runs one libvirtd at a time: wait for it to finish, ` +
-          `or stop that test and remove ${lockPath}`,
+        `a libvirtd left by a system test that died is still running (${holder.what}, netns ${holder.held.ns}); ` +
+          `it is not ours to kill: check it and run \`${holder.orphanFix}\``,
       );
     }
-    rmSync(lockPath, { force: true });
+    if (Date.now() >= until) {
+      throw new Error(
+        `another system test's libvirtd is running (${holder.what}, netns ${holder.held.ns}); the system tier runs ` +
+          `one libvirtd at a time: wait for it to finish, or stop that test and remove ${lockPath}`,
+      );
+    }
+    if (!said) process.stderr.write(`waiting for another system test's libvirtd (${holder.what}, netns ${holder.held.ns})\n`);
+    said = true;
+    await sleep(500);
   }
-  throw new Error(`cannot take ${lockPath}: remove it if no system test is running`);
 }
 
 function releaseLock(owner: number): void {
@@ -210,7 +250,9 @@ function releaseLock(owner: number): void {
 }
 
 function updateLock(info: LockInfo): void {
-  writeFileSync(lockPath, JSON.stringify(info));
+  const tmp = `${lockPath}.${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
+  renameSync(tmp, lockPath);
 }
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -244,13 +286,19 @@ function identityFiles(root: string): { passwd: string; group: string } | undefi
 /**
  * Starts libvirtd and virtlogd in a fresh network namespace, hermetically (see
  * the top of this file). hooksDir: a folder libvirtd uses as /etc/libvirt/hooks
- * (default: an empty temporary one). Call stop() in t.after or finally.
+ * (default: an empty temporary one). waitMs: how long to wait for another
+ * test's libvirtd to finish (default 5 min). Call stop() in t.after or finally.
  */
-export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Libvirt> {
+export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } = {}): Promise<Libvirt> {
   const ns = `vnet-sys-${randomBytes(4).toString('hex')}`;
   const root = mkdtempSync(join(tmpdir(), 'vnet-sys-'));
   const lock: LockInfo = { owner: process.pid, ns, root };
-  takeLock(lock);
+  try {
+    await takeLock(lock, opts.waitMs ?? 300_000);
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
 
   const etcDir = join(root, 'etc');
   const hooksDir = opts.hooksDir ?? join(etcDir, 'hooks');
@@ -294,9 +342,57 @@ export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Li
     if (processAlive(pid, comm)) process.kill(pid, 'SIGKILL');
   };
 
+  const killDaemonsNow = (): void => {
+    for (const [file, comm] of [['libvirtd.pid', 'libvirtd'], ['virtlogd.pid', 'virtlogd']] as const) {
+      const pid = readPid(join(root, file));
+      if (pid !== undefined && processAlive(pid, comm)) process.kill(pid, 'SIGKILL');
+    }
+  };
+
+  // Synchronous, so it also runs from an exit or signal handler.
+  const teardown = (): void => {
+    // Whatever still lives in our throwaway netns was started by our daemons (a QEMU left by a failed destroy).
+    const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+    for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    spawnSync('ip', ['netns', 'del', ns]);
+    for (const dir of createdMountpoints.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: someone else uses it now; leave it
+      }
+    }
+    rmSync(root, { recursive: true, force: true });
+    releaseLock(lock.owner);
+  };
+
+  // A test killed by a signal or process.exit never reaches t.after: do not leave daemons behind.
+  const onExit = (): void => {
+    if (stopped) return;
+    stopped = true;
+    killDaemonsNow();
+    teardown();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    onExit();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     try {
       if (readPid(join(root, 'libvirtd.pid')) !== undefined) {
         const list = await virsh('list', '--all', '--name');
@@ -305,37 +401,16 @@ export async function startLibvirt(opts: { hooksDir?: string } = {}): Promise<Li
           await virsh('undefine', name);
         }
       }
-      await stopDaemon(join(root, 'libvirtd.pid'), 'libvirtd');
-      await stopDaemon(join(root, 'virtlogd.pid'), 'virtlogd');
-      // Whatever still lives in our throwaway netns was started by our daemons (a QEMU left by a failed destroy).
-      const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
-      for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
+      await Promise.all([stopDaemon(join(root, 'libvirtd.pid'), 'libvirtd'), stopDaemon(join(root, 'virtlogd.pid'), 'virtlogd')]);
     } finally {
-      spawnSync('ip', ['netns', 'del', ns]);
-      for (const dir of createdMountpoints.reverse()) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // not empty: someone else uses it now; leave it
-        }
-      }
-      rmSync(root, { recursive: true, force: true });
-      releaseLock(lock.owner);
+      killDaemonsNow();
+      teardown();
     }
   };
 
   try {
     for (const d of [etcDir, join(etcDir, 'hooks'), hooksDir, runDir, join(root, 'lib', 'qemu'), join(cacheDir, 'qemu'), join(logDir, 'qemu')]) {
       mkdirSync(d, { recursive: true });
-    }
-    for (const f of ['libvirt.conf', 'libvirt-admin.conf']) {
-      if (existsSync(join('/etc/libvirt', f))) writeFileSync(join(etcDir, f), readFileSync(join('/etc/libvirt', f)));
     }
     writeFileSync(join(etcDir, 'qemu.conf'), QEMU_CONF);
     writeFileSync(join(etcDir, 'libvirtd.conf'), LIBVIRTD_CONF);
