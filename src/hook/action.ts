@@ -1,0 +1,183 @@
+// The hook's work, loaded only for a domain that carries vnet-virt's record:
+// prepare/begin -> up, release/end -> down, bounded by the time limit, logged.
+import { DomainDoc } from '../domain/doc.js';
+import { recordEntries } from '../domain/record.js';
+import { VnetError, ExitCode } from '../errors.js';
+import { up, down } from '../host/provision.js';
+import { shellLine } from '../host/quote.js';
+import { run } from '../host/run.js';
+import type { Runner, RunResult } from '../host/run.js';
+import type { Early, EarlyProbe } from './early.js';
+import type { HookAction, HookIO, HookOverrides, HookResult } from './dispatch.js';
+import type { HeldLock } from './lock.js';
+import { openHookLog } from './log.js';
+import type { HookSettings } from './settings.js';
+
+export interface HookRequest {
+  domain: string;
+  op: string;
+  sub: string;
+  action: HookAction;
+  xml: string;
+}
+
+/** Raised through the AbortSignal when the time limit passes. */
+export class HookTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${formatSeconds(ms)}`);
+    this.name = 'HookTimeout';
+  }
+}
+
+const formatSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** The cause of a failure, the domain named by the caller, so stripped here. */
+function causeOf(domain: string, e: unknown): string {
+  let cause: string;
+  if (e instanceof VnetError) cause = [...[e.file, e.where].filter((x) => x && x !== domain), e.message].join(': ');
+  else cause = e instanceof Error ? e.message : String(e);
+  cause = cause.replace(/\s*\n\s*/g, ' ').trim();
+  while (cause.startsWith(`${domain}: `)) cause = cause.slice(domain.length + 2);
+  return cause;
+}
+
+/**
+ * `vnet-virt: <domain>: <cause> (interface <dev>)`: one line, the domain named
+ * once, no hint (hints name CLI options; the log keeps them).
+ */
+export function failureLine(domain: string, e: unknown, timedOut?: HookTimeout): string {
+  const cause = causeOf(domain, e);
+  return `vnet-virt: ${domain}: ${timedOut && e !== timedOut ? `${timedOut.message}: ` : ''}${cause}\n`;
+}
+
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof VnetError) return e.exitCode;
+  return ExitCode.hostFailedUndone;
+}
+
+/** Waits for `work`; once `signal` fires, waits at most `graceMs` more for it to undo and settle. */
+export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      grace = setTimeout(
+        () =>
+          reject(
+            new VnetError(`did not stop within ${formatSeconds(graceMs)} after the time limit; devices may be left`, {
+              code: 'E_HOOK_STUCK',
+              exitCode: ExitCode.hostFailedLeftovers,
+              hint: 'see the hook log, then run vnet-virt down on the domain XML',
+            }),
+          ),
+        graceMs,
+      );
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        clearTimeout(grace);
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(grace);
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * Runs commands like `run`, logging each: the command (an ip batch's lines
+ * inline), exit code, duration. The first call for the early probe's argv
+ * gets the early result.
+ */
+export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): Runner {
+  let pending = early;
+  return async (argv, opts = {}) => {
+    let t0 = performance.now();
+    let r: RunResult;
+    let note = '';
+    if (pending && !opts.input && argv.length === pending.argv.length && argv.every((a, i) => a === pending!.argv[i])) {
+      t0 = pending.startedAt;
+      r = await pending.result;
+      note = ', started early';
+      pending = undefined;
+    } else r = await run(argv, opts);
+    const batch = opts.input && argv.includes('-batch') ? ` <<< ${opts.input.trim().split('\n').join(' ; ')}` : '';
+    const err = r.code !== 0 && r.stderr.trim() ? `: ${r.stderr.trim()}` : '';
+    log(`run ${shellLine(argv)}${batch} -> exit ${r.code} (${Math.round(performance.now() - t0)} ms${note})${err}`);
+    return r;
+  };
+}
+
+export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides, early: Early): Promise<HookResult> {
+  const started = performance.now();
+  const ms = (): string => `${Math.round(performance.now() - started)} ms`;
+  const operation = `${req.op}/${req.sub}`;
+  if ('error' in early) {
+    io.stderr(failureLine(req.domain, early.error));
+    return { code: exitCodeOf(early.error), outcome: 'failed' };
+  }
+  const settings: HookSettings = early.settings;
+  const netns = overrides.netns ?? settings.netns;
+  const fileLog = overrides.log ? undefined : openHookLog(settings.logFile, req.domain, operation, io.stderr);
+  const log = overrides.log ?? fileLog!;
+
+  const controller = new AbortController();
+  let timedOut: HookTimeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = new HookTimeout(settings.timeoutMs);
+    log(`time limit of ${formatSeconds(settings.timeoutMs)} reached: aborting and undoing`);
+    controller.abort(timedOut);
+  }, settings.timeoutMs);
+  let lock: HeldLock | undefined;
+  try {
+    log(
+      `${req.action} begins (netns ${netns ?? 'current'}, limit ${formatSeconds(settings.timeoutMs)}` +
+        `${settings.createBridge ? ', create-bridge' : ''}${overrides.dryRun ? ', dry run' : ''})`,
+    );
+    const doc = DomainDoc.parse(req.xml, req.domain);
+    if (doc.name !== undefined && doc.name !== req.domain) log(`note: the XML names the domain ${doc.name}`);
+    if (recordEntries(doc).length === 0) {
+      log(`${req.action}: the record lists no interface: nothing to do (${ms()})`);
+      return { code: 0, outcome: 'empty-record' };
+    }
+    // Only a bridge that may be created is shared between domains; per-domain devices need no lock.
+    if (settings.createBridge && !overrides.dryRun) {
+      const { acquireLock } = await import('./lock.js');
+      lock = await acquireLock(settings.lockFile, {
+        waitMs: Math.max(1, settings.timeoutMs - (performance.now() - started)),
+        signal: controller.signal,
+        holder: `${req.domain} ${operation}`,
+      });
+      log(`lock ${settings.lockFile} taken (${ms()})`);
+    }
+    const run = req.action === 'up' ? up : down;
+    const work = run([doc], {
+      netns,
+      dryRun: overrides.dryRun,
+      createBridge: settings.createBridge,
+      log: (line: string) => log(line),
+      signal: controller.signal,
+      runner: loggingRunner(log, early.probe),
+    });
+    // Finished is finished: the executor checks the signal after every process, so a late timer changed nothing.
+    const report = await settleWithin(work, controller.signal, settings.graceMs);
+    log(`${req.action} done: ${report.steps.length} step${report.steps.length === 1 ? '' : 's'}, ${report.processes} process${report.processes === 1 ? '' : 'es'} (${ms()})`);
+    return { code: 0, outcome: 'done', report };
+  } catch (e) {
+    const line = failureLine(req.domain, e, timedOut);
+    const code = timedOut && exitCodeOf(e) !== ExitCode.hostFailedLeftovers ? ExitCode.hostFailedUndone : exitCodeOf(e);
+    const hint = e instanceof VnetError && e.hint ? ` (hint: ${e.hint})` : '';
+    log(`${req.action} failed, exit ${code} (${ms()}): ${line.slice(`vnet-virt: ${req.domain}: `.length).trim()}${hint}`);
+    io.stderr(line);
+    return { code, outcome: 'failed' };
+  } finally {
+    clearTimeout(timer);
+    lock?.release();
+    fileLog?.close();
+  }
+}

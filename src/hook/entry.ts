@@ -1,0 +1,11 @@
+// What libvirt runs (through the installed script): `entry.js DOMAIN OP SUB-OP EXTRA`, XML on stdin.
+// Not commander: this file must start as fast as `node -e 0` when there is nothing to do.
+import { hookMain, readStdin } from './dispatch.js';
+
+const result = await hookMain(process.argv.slice(2), {
+  stdin: readStdin,
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+});
+// exit() rather than exitCode: a child left running after a time-out must not hold the VM start.
+process.exit(result.code);
