@@ -5,8 +5,6 @@ import type { DomainDoc } from '../domain/doc.js';
 import { formatPci, interfacesOf, pciAddressesOf } from '../domain/interfaces.js';
 import type { InterfaceView, PciAddress } from '../domain/interfaces.js';
 import {
-  deriveIfname,
-  deriveMac,
   DIRECT_MODES,
   ifnameProblem,
   MACVTAP_MODES,
@@ -15,6 +13,7 @@ import {
   normalizeMac,
 } from '../domain/names.js';
 import type { DirectMode, MacvtapMode } from '../domain/names.js';
+import { deriveIfname, deriveMac } from '../domain/derive.js';
 import { addInterface, addRecordEntry } from '../domain/patch.js';
 import { findRecord, recordEntries, sameEntry } from '../domain/record.js';
 import type { RecordEntry } from '../domain/record.js';

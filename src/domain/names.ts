@@ -1,5 +1,4 @@
-// MAC addresses and interface names: what is valid, and deterministic defaults.
-import { createHash } from 'node:crypto';
+// MAC addresses and interface names: what is valid for libvirt and Linux.
 
 /** Why a MAC is unusable, or undefined when it is fine for a guest NIC. */
 export function macProblem(mac: string): string | undefined {
@@ -23,30 +22,6 @@ export function ifnameProblem(name: string): string | undefined {
   // iproute2 and the kernel read '%d' in a new name as "pick the next free number".
   if (name.includes('%')) return "contains '%', which the kernel treats as a name pattern";
   return undefined;
-}
-
-function digest(...parts: string[]): Buffer {
-  return createHash('sha256').update(parts.join('\0')).digest();
-}
-
-/** A MAC in QEMU's range 52:54:00:xx:xx:xx, the same for the same (identity, index). */
-export function deriveMac(identity: string, index: number): string {
-  const d = digest('mac', identity, String(index));
-  return ['52', '54', '00', ...[d[0]!, d[1]!, d[2]!].map((b) => b.toString(16).padStart(2, '0'))].join(':');
-}
-
-/**
- * A readable device name of at most 15 bytes, stable for (prefix, domain name, index):
- * `t-web1-0`, or with a hash when the name must be cut, `t-averylo3f2a-0`.
- */
-export function deriveIfname(prefix: string, domainName: string, index: number): string {
-  const suffix = `-${index}`;
-  const clean = domainName.replace(/[^A-Za-z0-9_-]/g, '');
-  const plain = `${prefix}${clean}${suffix}`;
-  if (Buffer.byteLength(plain) <= 15 && clean === domainName) return plain;
-  const hash = digest('ifname', domainName).toString('hex').slice(0, 4);
-  const room = 15 - prefix.length - suffix.length - hash.length;
-  return `${prefix}${clean.slice(0, Math.max(0, room))}${hash}${suffix}`;
 }
 
 export const MACVTAP_MODES = ['vepa', 'bridge', 'private', 'passthru', 'source'] as const;

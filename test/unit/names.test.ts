@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deriveIfname, deriveMac, ifnameProblem, macProblem, normalizeMac } from '../../src/domain/names.js';
+import { ifnameProblem, macProblem, normalizeMac } from '../../src/domain/names.js';
+import { deriveIfname, deriveMac } from '../../src/domain/derive.js';
 
 test('macProblem accepts unicast MACs in either case, locally administered ones too', () => {
   for (const mac of ['52:54:00:12:34:56', '52:54:00:AB:cd:EF', '02:00:00:00:00:01', 'fe:ff:ff:ff:ff:ff', '00:00:00:00:00:01'])
