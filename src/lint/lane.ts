@@ -1,0 +1,66 @@
+// One lane of work (the main thread or a worker): its own compiled schema,
+// the enabled rules and the host facts, and how it lints one work item.
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_XML_BYTES } from '../commands/io.js';
+import type { HostFacts, Link } from '../host/facts.js';
+import { DomainSchema } from '../schema/relaxng.js';
+import { lintBuffer } from './file.js';
+import type { FileOutcome, LaneSetup } from './file.js';
+
+/** What a lane needs, in a form that crosses a thread boundary (structured clone). */
+export interface LaneConfig {
+  /** Folder holding domain.rng, or undefined when schema validation does not run. */
+  schemaDir: string | undefined;
+  enabled: string[];
+  host: { netns: string | undefined; links: Link[] } | undefined;
+}
+
+export interface WorkItem {
+  index: number;
+  /** The name findings carry. */
+  file: string;
+  /** Where to read it; stdin items carry their bytes instead. */
+  path?: string;
+  data?: Uint8Array;
+}
+
+/** A file that could not be read at all (a VnetError's fields, to rebuild it on the main thread). */
+export interface ReadFailure {
+  file: string;
+  failure: { code: string; message: string; hint: string };
+}
+
+export type ItemResult = FileOutcome | ReadFailure;
+
+export const isReadFailure = (r: ItemResult): r is ReadFailure => 'failure' in r;
+
+export function openLane(config: LaneConfig): LaneSetup {
+  const host: HostFacts | undefined = config.host && {
+    netns: config.host.netns,
+    links: new Map(config.host.links.map((l) => [l.name, l])),
+  };
+  return {
+    schema: config.schemaDir === undefined ? undefined : DomainSchema.load(config.schemaDir),
+    enabled: new Set(config.enabled),
+    host,
+  };
+}
+
+function read(item: WorkItem): Uint8Array | ReadFailure {
+  if (item.data) return item.data;
+  try {
+    const size = statSync(item.path!).size;
+    if (size > MAX_XML_BYTES)
+      return { file: item.file, failure: { code: 'E_TOO_LARGE', message: `is ${size} bytes; the limit is ${MAX_XML_BYTES}`, hint: 'a domain XML is far smaller; is this the right file?' } };
+    return readFileSync(item.path!);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { file: item.file, failure: { code: 'E_FILE_UNREADABLE', message: `cannot read: ${message}`, hint: 'check the path and its permissions' } };
+  }
+}
+
+export function lintItem(item: WorkItem, setup: LaneSetup): ItemResult {
+  const data = read(item);
+  if (!(data instanceof Uint8Array)) return data;
+  return lintBuffer(item.file, data, setup);
+}
