@@ -57,8 +57,13 @@ export function crossFile(claims: Claim[], rules: readonly DomainRule[]): Findin
     if (group.length < 2) continue;
     const rule = byRule.get(group[0]!.rule)!;
     for (const claim of group) {
-      const others = group.filter((o) => o !== claim);
-      const { message, hint } = rule.conflict!(claim, others);
+      const others: Claim[] = [];
+      for (const o of group) {
+        if (o === claim) continue;
+        others.push(o);
+        if (others.length === MAX_RELATED) break;
+      }
+      const { message, hint } = rule.conflict!(claim, others, group.length - 1);
       out.push({
         rule: rule.id,
         severity: rule.severity,
@@ -67,7 +72,7 @@ export function crossFile(claims: Claim[], rules: readonly DomainRule[]): Findin
         xpath: claim.xpath,
         message,
         hint,
-        related: others.slice(0, MAX_RELATED).map(({ file, line, xpath }) => ({ file, line, xpath })),
+        related: others.map(({ file, line, xpath }) => ({ file, line, xpath })),
       });
     }
   }

@@ -49,7 +49,7 @@ export function placeName(self: { file: string }, other: Claim): string {
 }
 
 /** Names the first few others; a value shared by hundreds of files must not make a message of hundreds of names. */
-export function othersList(self: Claim, others: Claim[], max = 3): string {
+export function othersList(self: Claim, others: Claim[], total: number, max = 3): string {
   const named = others.slice(0, max).map((o) => placeName(self, o)).join(', ');
-  return others.length > max ? `${named} and ${others.length - max} more` : named;
+  return total > max ? `${named} and ${total - max} more` : named;
 }

@@ -62,8 +62,11 @@ export interface DomainRule {
   /** Runs only with --host (it needs live devices to say anything). */
   hostOnly?: boolean;
   check(ctx: FileContext, r: Reporter): void;
-  /** For rules that claim keys: the finding for one claim that others share. */
-  conflict?(claim: Claim, others: Claim[]): { message: string; hint: string };
+  /**
+   * For rules that claim keys: the finding for one claim that others share.
+   * `others` holds the first few of them (at most MAX_RELATED), `total` counts them all.
+   */
+  conflict?(claim: Claim, others: Claim[], total: number): { message: string; hint: string };
 }
 
 /** Rules the engine applies before there is a DomainDoc (xml-syntax, schema). */

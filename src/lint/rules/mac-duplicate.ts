@@ -11,9 +11,9 @@ export function check(ctx: FileContext, r: Reporter): void {
   for (const i of ctx.interfaces) if (isMac(i.mac)) r.claim(i.mac.toLowerCase(), macPlace(i));
 }
 
-export function conflict(claim: Claim, others: Claim[]): { message: string; hint: string } {
+export function conflict(claim: Claim, others: Claim[], total: number): { message: string; hint: string } {
   return {
-    message: `MAC ${claim.key} is also used by ${othersList(claim, others)}`,
+    message: `MAC ${claim.key} is also used by ${othersList(claim, others, total)}`,
     hint: 'give each interface its own MAC (or remove <mac> and let libvirt generate one)',
   };
 }

@@ -16,9 +16,9 @@ export function check(ctx: FileContext, r: Reporter): void {
   }
 }
 
-export function conflict(claim: Claim, others: Claim[]): { message: string; hint: string } {
+export function conflict(claim: Claim, others: Claim[], total: number): { message: string; hint: string } {
   return {
-    message: `source dev '${claim.key}' is given in passthrough mode here and at ${othersList(claim, others)}; passthrough takes the whole device for one interface`,
+    message: `source dev '${claim.key}' is given in passthrough mode here and at ${othersList(claim, others, total)}; passthrough takes the whole device for one interface`,
     hint: 'give each passthrough interface its own device (e.g. its own SR-IOV VF), or use mode="bridge" to share one',
   };
 }

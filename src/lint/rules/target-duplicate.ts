@@ -13,9 +13,9 @@ export function check(ctx: FileContext, r: Reporter): void {
   }
 }
 
-export function conflict(claim: Claim, others: Claim[]): { message: string; hint: string } {
+export function conflict(claim: Claim, others: Claim[], total: number): { message: string; hint: string } {
   return {
-    message: `target dev '${claim.key}' is also the target of ${othersList(claim, others)}`,
+    message: `target dev '${claim.key}' is also the target of ${othersList(claim, others, total)}`,
     hint: 'give each interface its own device name',
   };
 }
