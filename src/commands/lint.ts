@@ -2,7 +2,6 @@
 // and folders, with output for people (text) and for CI (json, sarif, github).
 import { usageError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
-import { schemaExists, domainSchemaPath } from '../schema/relaxng.js';
 import { lint } from '../lint/engine.js';
 import { expandInputs } from '../lint/inputs.js';
 import { ruleById } from '../lint/rules/index.js';
@@ -42,11 +41,6 @@ function parseOptions(opts: LintCommandOptions): { disable: string[]; maxWarning
     throw usageError('E_USAGE', '--netns only applies with --host', { where: '--netns', hint: 'add --host' });
   if (opts.schema === false && opts.requireSchema)
     throw usageError('E_USAGE', '--no-schema and --require-schema exclude each other', { where: '--require-schema' });
-  if (opts.schemaDir !== undefined && opts.schema !== false && !schemaExists(opts.schemaDir))
-    throw usageError('E_USAGE', `${domainSchemaPath(opts.schemaDir)} does not exist`, {
-      where: '--schema-dir',
-      hint: "name the folder that holds libvirt's domain.rng (Debian: /usr/share/libvirt/schemas)",
-    });
   return { disable, maxWarnings };
 }
 
