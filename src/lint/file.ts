@@ -6,7 +6,7 @@ import { findRecord } from '../domain/record.js';
 import { parseXml, XmlSyntaxError } from '../domain/xml.js';
 import { VnetError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
-import type { DomainSchema } from '../schema/relaxng.js';
+import type { DomainSchema, SchemaVerdict } from '../schema/relaxng.js';
 import { domainRules } from './rules/index.js';
 import * as schemaRule from './rules/schema.js';
 import * as xmlSyntaxRule from './rules/xml-syntax.js';
@@ -54,6 +54,23 @@ function syntaxFailure(text: string): { message: string; line: number } {
   return { message: 'not well-formed', line: 1 };
 }
 
+/**
+ * Adds what libvirt's schema said about a file to its outcome. libxml2 is stricter
+ * than vnet-virt's parser in corners (encodings, character ranges): when it finds
+ * the file not well-formed, its word decides and only xml-syntax is reported.
+ */
+export function applySchemaVerdict(out: FileOutcome, verdict: SchemaVerdict, enabled: ReadonlySet<string>): FileOutcome {
+  if (verdict.kind === 'valid') return out;
+  if (verdict.kind === 'invalid') {
+    schemaRule.check(verdict.problems, reporterFor(out.file, schemaRule, out));
+    return out;
+  }
+  const broken: FileOutcome = { file: out.file, status: 'not-well-formed', root: out.root, findings: [], claims: [] };
+  const first = verdict.problems[0]!;
+  if (enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message: first.message, line: first.line }, reporterFor(out.file, xmlSyntaxRule, broken));
+  return broken;
+}
+
 export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): FileOutcome {
   const out: FileOutcome = { file, status: 'linted', findings: [], claims: [] };
   const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
@@ -74,16 +91,8 @@ export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): Fil
   }
   out.root = 'domain';
   if (setup.schema && setup.enabled.has(schemaRule.id)) {
-    const verdict = setup.schema.validate(buf, file);
-    if (verdict.kind === 'not-well-formed') {
-      // libxml2 is stricter than our parser in corners (encodings, character ranges): its word decides.
-      out.status = 'not-well-formed';
-      const first = verdict.problems[0]!;
-      if (setup.enabled.has(xmlSyntaxRule.id))
-        xmlSyntaxRule.check({ message: first.message, line: first.line }, reporterFor(file, xmlSyntaxRule, out));
-      return out;
-    }
-    if (verdict.kind === 'invalid') schemaRule.check(verdict.problems, reporterFor(file, schemaRule, out));
+    const checked = applySchemaVerdict(out, setup.schema.validate(buf, file), setup.enabled);
+    if (checked.status !== 'linted') return checked;
   }
   const ctx: FileContext = { file, doc, interfaces: interfacesOf(doc), record: findRecord(doc), host: setup.host };
   for (const rule of domainRules) {

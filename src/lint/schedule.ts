@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { lintItem, openLane } from './lane.js';
 import type { ItemResult, LaneConfig, WorkItem } from './lane.js';
 
-const BATCH = 16;
+/** Files per batch: small with workers (they must never wait), larger alone (a yield only lets events in). */
+const BATCH_SHARED = 16;
+const BATCH_ALONE = 64;
 /** Batches a worker holds at once, so it never waits for the main thread to hand out the next. */
 const IN_FLIGHT = 2;
 
@@ -28,10 +30,11 @@ export async function lintItems(
   let next = 0;
   let done = 0;
   let failure: unknown;
+  const size = workers > 0 ? BATCH_SHARED : BATCH_ALONE;
   const take = (): WorkItem[] | undefined => {
     // stdin items carry bytes the workers do not have: the main thread keeps them.
     const batch: WorkItem[] = [];
-    while (next < items.length && batch.length < BATCH && !items[next]!.data) batch.push(items[next++]!);
+    while (next < items.length && batch.length < size && !items[next]!.data) batch.push(items[next++]!);
     return batch.length ? batch : undefined;
   };
   const store = (batch: ItemResult[], indexes: number[]): void => {

@@ -14,6 +14,8 @@ export interface SchemaProblem {
   /** 0 when libxml2 does not know the line. */
   line: number;
   xpath: string | undefined;
+  /** The element libxml2 names ("element devices: ..."), when it names one. */
+  element?: string | undefined;
 }
 
 export type SchemaVerdict =
