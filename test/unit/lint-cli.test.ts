@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../helpers.js';
+import { requireOrSkip, runCli, tempDir } from '../helpers.js';
+import { findXmllint } from '../../src/schema/xmllint.js';
 import { lintFixturesDir } from './lint-fixtures.js';
 
 const fx = (rule: string, name: string): string => join(lintFixturesDir, rule, name);
@@ -113,12 +114,17 @@ test('a missing schema is said once and skipped; --require-schema makes it an er
   }
 });
 
-test('worker threads give the same result as the main thread alone', () => {
+test('worker threads and both schema engines give the same result', (t) => {
   const args = ['lint', '--format', 'json', lintFixturesDir];
-  const one = runCli(args, { env: { ...process.env, VNET_LINT_THREADS: '1' } });
-  const two = runCli(args, { env: { ...process.env, VNET_LINT_THREADS: '2' } });
-  assert.equal(one.code, 3);
-  assert.equal(two.stdout, one.stdout);
+  const run = (threads: string, engine: string): string =>
+    runCli(args, { env: { ...process.env, VNET_LINT_THREADS: threads, VNET_LINT_SCHEMA_ENGINE: engine } }).stdout;
+  const one = run('1', 'wasm');
+  assert.ok(one.includes('"rule":"schema"'), 'the schema ran');
+  assert.equal(run('2', 'wasm'), one);
+  if (requireOrSkip(t, findXmllint() !== undefined, 'xmllint is not installed (libxml2-utils)')) {
+    assert.equal(run('1', 'xmllint'), one);
+    assert.equal(run('2', 'xmllint'), one);
+  }
 });
 
 test('no progress line when stderr is not a terminal', () => {
