@@ -23,13 +23,14 @@ interface Verdicts {
   invalid: number;
 }
 
-function timed(argv: string[], stdoutFile?: string): { ms: number; stdout: string; stderr: string; code: number } {
+function timed(argv: string[], stdoutFile?: string, env?: NodeJS.ProcessEnv): { ms: number; stdout: string; stderr: string; code: number } {
   const fd = stdoutFile ? openSync(stdoutFile, 'w') : undefined;
   const start = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), {
     stdio: ['ignore', fd ?? 'pipe', 'pipe'],
     encoding: 'utf8',
     maxBuffer: 512 * 1024 * 1024,
+    env: env ?? process.env,
   });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (fd !== undefined) closeSync(fd);
@@ -56,10 +57,13 @@ console.log(`${files.length} domain files (${domains.length} from the corpus, ${
 try {
   // Interleaved runs: this machine is shared and noisy; medians of alternating runs compare fairly.
   const lintMs: number[] = [];
+  const wasmMs: number[] = [];
   const xmllintMs: number[] = [];
+  const wasmEnv = { ...process.env, VNET_LINT_SCHEMA_ENGINE: 'wasm' };
   let xmllintVerdicts: Verdicts = { valid: 0, invalid: 0 };
   for (let i = 0; i < runs; i++) {
     lintMs.push(timed([process.execPath, cli, 'lint', '--format', 'text', dir], '/dev/null').ms);
+    wasmMs.push(timed([process.execPath, cli, 'lint', '--format', 'text', dir], '/dev/null', wasmEnv).ms);
     const x = timed(['xmllint', '--noout', '--relaxng', rng, ...files]);
     xmllintMs.push(x.ms);
     xmllintVerdicts = {
@@ -85,6 +89,7 @@ try {
   const lint = median(lintMs);
   const xmllint = median(xmllintMs);
   console.log(`vnet-virt lint (all rules, text > /dev/null): ${fmt(lint)}  (median of ${runs}; runs: ${lintMs.map(fmt).join(', ')})`);
+  console.log(`  same, VNET_LINT_SCHEMA_ENGINE=wasm:         ${fmt(median(wasmMs))}  (runs: ${wasmMs.map(fmt).join(', ')})`);
   console.log(`xmllint --relaxng, one run over all files:    ${fmt(xmllint)}  (median of ${runs}; runs: ${xmllintMs.map(fmt).join(', ')})`);
   console.log(`virt-xml-validate, once per file:             ${fmt(vxvMs)}`);
   console.log(`virt-xml-validate / lint: ${(vxvMs / lint).toFixed(1)}x faster (aim: >= 20x)`);

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { inputError, VnetError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
-import { DEFAULT_SCHEMA_DIR, domainSchemaPath, schemaExists } from '../schema/relaxng.js';
-import type { SchemaVerdict } from '../schema/relaxng.js';
+import { DEFAULT_SCHEMA_DIR, domainSchemaPath, schemaExists } from '../schema/libvirt.js';
+import type { SchemaVerdict } from '../schema/libvirt.js';
 import { findXmllint, validateWithXmllint } from '../schema/xmllint.js';
 import { applySchemaVerdict } from './file.js';
 import { isReadFailure } from './lane.js';
@@ -152,8 +152,8 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
           xmllint!,
           domainSchemaPath(schema.dir!),
           items.map((i) => (i.data ? { path: '-', data: i.data } : { path: i.path! })),
-          // The main thread keeps one core for the rules; xmllint gets the others.
-          Math.max(1, Math.min(availableParallelism() - 1, Math.ceil(items.length / 1000))),
+          // One xmllint per core (for big runs): they share the cores with the rules, and finish about together.
+          Math.max(1, Math.min(availableParallelism(), Math.ceil(items.length / 1000))),
         )
       : undefined;
   external?.catch(() => {});

@@ -3,7 +3,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { MAX_XML_BYTES } from '../commands/io.js';
 import type { HostFacts, Link } from '../host/facts.js';
-import { DomainSchema } from '../schema/relaxng.js';
 import { lintBuffer } from './file.js';
 import type { FileOutcome, LaneSetup } from './file.js';
 
@@ -34,13 +33,14 @@ export type ItemResult = FileOutcome | ReadFailure;
 
 export const isReadFailure = (r: ItemResult): r is ReadFailure => 'failure' in r;
 
-export function openLane(config: LaneConfig): LaneSetup {
+export async function openLane(config: LaneConfig): Promise<LaneSetup> {
   const host: HostFacts | undefined = config.host && {
     netns: config.host.netns,
     links: new Map(config.host.links.map((l) => [l.name, l])),
   };
   return {
-    schema: config.schemaDir === undefined ? undefined : DomainSchema.load(config.schemaDir),
+    // libxml2-wasm (a 1 MB module to compile) is loaded only by lanes that validate.
+    schema: config.schemaDir === undefined ? undefined : (await import('../schema/relaxng.js')).DomainSchema.load(config.schemaDir),
     enabled: new Set(config.enabled),
     host,
   };

@@ -1,7 +1,7 @@
 // xmllint names a line and an element, not an XPath: find the element in the file.
 import { childElements, localName, parseXml, xpathOf } from '../domain/xml.js';
 import type { XmlElement } from '../domain/xml.js';
-import type { SchemaProblem } from '../schema/relaxng.js';
+import type { SchemaProblem } from '../schema/libvirt.js';
 
 function find(el: XmlElement, line: number, name: string | undefined): XmlElement | undefined {
   if (el.line === line && (name === undefined || localName(el) === name || el.name === name)) return el;

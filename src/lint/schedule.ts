@@ -70,7 +70,7 @@ export async function lintItems(
   }
 
   try {
-    const setup = openLane(config);
+    const setup = await openLane(config);
     for (const item of items) if (item.data) store([lintItem(item, setup)], [item.index]);
     for (let batch = take(); batch && failure === undefined; batch = take()) {
       store(

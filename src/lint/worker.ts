@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { lintItem, openLane } from './lane.js';
 import type { LaneConfig, WorkItem } from './lane.js';
 
-const setup = openLane(workerData as LaneConfig);
+const setup = await openLane(workerData as LaneConfig);
 parentPort!.on('message', (batch: WorkItem[]) => {
   parentPort!.postMessage(batch.map((item) => lintItem(item, setup)));
 });

@@ -1,40 +1,17 @@
-// libvirt's RelaxNG schema, compiled once per thread and reused for every
-// file: the same libxml2 validator virt-xml-validate and xmllint use, so the
-// verdict and the error text are libvirt's own.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// libvirt's RelaxNG schema in-process (libxml2-wasm), compiled once per thread
+// and reused for every file: the same libxml2 validator virt-xml-validate and
+// xmllint use, so the verdict and the error text are libvirt's own.
+import { readFileSync } from 'node:fs';
 import { ParseOption, RelaxNGValidator, XmlDocument, XmlParseError, XmlValidateError } from 'libxml2-wasm';
 import type { ErrorDetail } from 'libxml2-wasm';
 import { xmlRegisterFsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
-
-export const DEFAULT_SCHEMA_DIR = '/usr/share/libvirt/schemas';
-
-export interface SchemaProblem {
-  message: string;
-  /** 0 when libxml2 does not know the line. */
-  line: number;
-  xpath: string | undefined;
-  /** The element libxml2 names ("element devices: ..."), when it names one. */
-  element?: string | undefined;
-}
-
-export type SchemaVerdict =
-  | { kind: 'valid' }
-  | { kind: 'invalid'; problems: SchemaProblem[] }
-  | { kind: 'not-well-formed'; problems: SchemaProblem[] };
+import { domainSchemaPath } from './libvirt.js';
+import type { SchemaProblem, SchemaVerdict } from './libvirt.js';
 
 // No network, no external entities: a domain file must not make the linter read other files.
 const DOC_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
 
 let providersRegistered = false;
-
-export function domainSchemaPath(dir: string): string {
-  return join(dir, 'domain.rng');
-}
-
-export function schemaExists(dir: string): boolean {
-  return existsSync(domainSchemaPath(dir));
-}
 
 const problemsOf = (details: ErrorDetail[] | undefined, fallback: string): SchemaProblem[] => {
   const out = (details ?? [])

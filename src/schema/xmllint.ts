@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { SchemaProblem, SchemaVerdict } from './relaxng.js';
+import type { SchemaProblem, SchemaVerdict } from './libvirt.js';
 
 /** The xmllint on PATH, or undefined. */
 export function findXmllint(path = process.env.PATH ?? ''): string | undefined {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { lint } from '../../src/lint/engine.js';
 import { expandInputs } from '../../src/lint/inputs.js';
-import { DEFAULT_SCHEMA_DIR, schemaExists } from '../../src/schema/relaxng.js';
+import { DEFAULT_SCHEMA_DIR, schemaExists } from '../../src/schema/libvirt.js';
 import { findXmllint } from '../../src/schema/xmllint.js';
 import type { SchemaEngine } from '../../src/lint/engine.js';
 import type { LintResult } from '../../src/lint/types.js';

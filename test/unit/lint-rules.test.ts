@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allRules } from '../../src/lint/rules/index.js';
-import { schemaExists, DEFAULT_SCHEMA_DIR } from '../../src/schema/relaxng.js';
+import { schemaExists, DEFAULT_SCHEMA_DIR } from '../../src/schema/libvirt.js';
 import { requireOrSkip } from '../helpers.js';
 import { expectations, fixturesOf, lintFixture } from './lint-fixtures.js';
 

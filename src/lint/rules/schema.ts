@@ -1,5 +1,5 @@
 // libvirt's RelaxNG schema is what virsh define checks first; its own words are the most useful message.
-import type { SchemaProblem } from '../../schema/relaxng.js';
+import type { SchemaProblem } from '../../schema/libvirt.js';
 import type { Reporter } from '../types.js';
 
 export const id = 'schema';
