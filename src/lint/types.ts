@@ -79,8 +79,6 @@ export interface StageRule {
 
 export type Rule = DomainRule | StageRule;
 
-export const isStageRule = (r: Rule): r is StageRule => 'stage' in r;
-
 export interface Summary {
   error: number;
   warning: number;
