@@ -1,0 +1,108 @@
+// The per-file phase: parse, validate against the schema, run every enabled
+// rule. Pure apart from the schema's validator; runs in any thread.
+import { DomainDoc } from '../domain/doc.js';
+import { interfacesOf } from '../domain/interfaces.js';
+import { findRecord } from '../domain/record.js';
+import { parseXml, XmlSyntaxError } from '../domain/xml.js';
+import { VnetError } from '../errors.js';
+import type { HostFacts } from '../host/facts.js';
+import type { SchemaVerdict } from '../schema/libvirt.js';
+import type { DomainSchema } from '../schema/relaxng.js';
+import { domainRules } from './rules/index.js';
+import * as schemaRule from './rules/schema.js';
+import * as xmlSyntaxRule from './rules/xml-syntax.js';
+import type { Claim, FileContext, Finding, Report, Reporter } from './types.js';
+
+export interface LaneSetup {
+  schema: DomainSchema | undefined;
+  /** Rule ids that run. */
+  enabled: ReadonlySet<string>;
+  host: HostFacts | undefined;
+}
+
+export interface FileOutcome {
+  file: string;
+  /** linted: a <domain>; not-well-formed: only xml-syntax was reported; skipped: another root. */
+  status: 'linted' | 'not-well-formed' | 'skipped';
+  root?: string;
+  findings: Finding[];
+  claims: Claim[];
+}
+
+function reporterFor(file: string, rule: { id: string; severity: Finding['severity'] }, out: FileOutcome): Reporter {
+  return {
+    report: (r: Report) =>
+      out.findings.push({
+        rule: rule.id,
+        severity: r.severity ?? rule.severity,
+        file,
+        line: r.line,
+        xpath: r.xpath,
+        message: r.message,
+        hint: r.hint,
+      }),
+    claim: (key, at) => out.claims.push({ rule: rule.id, key, file, line: at.line, xpath: at.xpath }),
+  };
+}
+
+function syntaxFailure(text: string): { message: string; line: number } {
+  try {
+    parseXml(text);
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) return { message: e.message, line: e.line };
+    throw e;
+  }
+  return { message: 'not well-formed', line: 1 };
+}
+
+/**
+ * Adds what libvirt's schema said about a file to its outcome. libxml2 is stricter
+ * than vnet-virt's parser in corners (encodings, character ranges): when it finds
+ * the file not well-formed, its word decides and only xml-syntax is reported.
+ */
+export function applySchemaVerdict(out: FileOutcome, verdict: SchemaVerdict, enabled: ReadonlySet<string>): FileOutcome {
+  if (verdict.kind === 'valid') return out;
+  if (verdict.kind === 'invalid') {
+    schemaRule.check(verdict.problems, reporterFor(out.file, schemaRule, out));
+    return out;
+  }
+  const broken: FileOutcome = { file: out.file, status: 'not-well-formed', root: out.root, findings: [], claims: [] };
+  const first = verdict.problems[0]!;
+  if (enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message: first.message, line: first.line }, reporterFor(out.file, xmlSyntaxRule, broken));
+  return broken;
+}
+
+export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): FileOutcome {
+  const out: FileOutcome = { file, status: 'linted', findings: [], claims: [] };
+  const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
+  let doc: DomainDoc;
+  try {
+    doc = DomainDoc.parse(text, file);
+  } catch (e) {
+    if (!(e instanceof VnetError)) throw e;
+    if (e.code === 'E_NOT_DOMAIN') {
+      out.status = 'skipped';
+      out.root = (e.where ?? '').replace(/^\//, '');
+      return out;
+    }
+    if (e.code !== 'E_XML_SYNTAX') throw e;
+    out.status = 'not-well-formed';
+    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check(syntaxFailure(text), reporterFor(file, xmlSyntaxRule, out));
+    return out;
+  }
+  out.root = 'domain';
+  if (setup.schema && setup.enabled.has(schemaRule.id)) {
+    const checked = applySchemaVerdict(out, setup.schema.validate(buf, file), setup.enabled);
+    if (checked.status !== 'linted') return checked;
+  }
+  const ctx: FileContext = { file, doc, interfaces: interfacesOf(doc), record: findRecord(doc), host: setup.host };
+  for (const rule of domainRules) {
+    if (!setup.enabled.has(rule.id) || (rule.hostOnly && !setup.host)) continue;
+    try {
+      rule.check(ctx, reporterFor(file, rule, out));
+    } catch (e) {
+      throw new Error(`rule ${rule.id} failed on ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,18 @@
+// Text: one line per finding, `file:line: severity rule: message`, its hint indented below.
+import type { LintResult } from '../types.js';
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export function formatText(result: LintResult): string {
+  const lines: string[] = [];
+  for (const f of result.findings) {
+    lines.push(`${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`);
+    lines.push(`  hint: ${f.hint}`);
+  }
+  const s = result.summary;
+  const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
+  lines.push(
+    `${plural(result.files, 'file')}${skipped}: ${plural(s.error, 'error')}, ${plural(s.warning, 'warning')}, ${s.info} info`,
+  );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,56 @@
+// What to lint: named files, '-' for stdin, and folders searched recursively for *.xml.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { inputError } from '../errors.js';
+import { MAX_XML_BYTES } from '../commands/io.js';
+import type { WorkItem } from './lane.js';
+
+function walk(dir: string, out: string[]): void {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    // Symbolic links to folders are not followed: no loops, no surprises outside the tree.
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.xml') && (e.isFile() || (e.isSymbolicLink() && isFile(p)))) out.push(p);
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function expandInputs(args: readonly string[], note: (m: string) => void = () => {}): WorkItem[] {
+  const items: WorkItem[] = [];
+  const seen = new Set<string>();
+  const add = (item: Omit<WorkItem, 'index'>): void => {
+    if (seen.has(item.file)) return;
+    seen.add(item.file);
+    items.push({ ...item, index: items.length });
+  };
+  for (const arg of args) {
+    if (arg === '-') {
+      const data = readFileSync(0);
+      if (data.length > MAX_XML_BYTES)
+        throw inputError('E_TOO_LARGE', `is ${data.length} bytes; the limit is ${MAX_XML_BYTES}`, { file: '<stdin>' });
+      add({ file: '<stdin>', data });
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(arg);
+    } catch {
+      throw inputError('E_FILE_MISSING', 'no such file or folder', { file: arg, hint: 'check the path' });
+    }
+    if (st.isDirectory()) {
+      const found: string[] = [];
+      walk(arg, found);
+      if (found.length === 0) note(`${arg}: no *.xml files in this folder`);
+      for (const p of found) add({ file: p, path: p });
+    } else add({ file: arg, path: arg });
+  }
+  return items;
+}

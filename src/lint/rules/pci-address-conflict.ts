@@ -1,0 +1,31 @@
+// QEMU refuses to start a guest with two devices in one PCI slot and function.
+import { formatPci, pciAddressesOf } from '../../domain/interfaces.js';
+import { xpathOf } from '../../domain/xml.js';
+import type { FileContext, Reporter } from '../types.js';
+
+export const id = 'pci-address-conflict';
+export const severity = 'error';
+export const description = 'two devices of a domain on the same PCI domain/bus/slot/function';
+
+export function check(ctx: FileContext, r: Reporter): void {
+  const byAddress = new Map<string, { line: number; xpath: string }[]>();
+  for (const [el, address] of pciAddressesOf(ctx.doc)) {
+    // libvirt reads an all-zero address (or a bare <address type="pci"/>) as "assign one for me".
+    if (address.domain === 0 && address.bus === 0 && address.slot === 0 && address.function === 0) continue;
+    const key = formatPci(address);
+    const list = byAddress.get(key) ?? [];
+    list.push({ line: el.line, xpath: xpathOf(el) });
+    byAddress.set(key, list);
+  }
+  for (const [key, places] of byAddress) {
+    if (places.length < 2) continue;
+    for (const p of places) {
+      const others = places.filter((o) => o !== p).map((o) => `${o.xpath} (line ${o.line})`);
+      r.report({
+        ...p,
+        message: `PCI address ${key} is also used by ${others.join(', ')}`,
+        hint: 'give each device its own slot or function, or remove the <address> and let libvirt assign one',
+      });
+    }
+  }
+}
