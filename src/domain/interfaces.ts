@@ -64,12 +64,15 @@ const num = (v: string | undefined): number | undefined => {
 export function pciAddressOf(el: XmlElement): PciAddress | undefined {
   const a = child(el, 'address');
   if (!a || attr(a, 'type') !== 'pci') return undefined;
-  return {
+  const address = {
     domain: num(attr(a, 'domain')) ?? 0,
     bus: num(attr(a, 'bus')) ?? 0,
     slot: num(attr(a, 'slot')) ?? 0,
     function: num(attr(a, 'function')) ?? 0,
   };
+  // libvirt reads an all-zero address (or a bare <address type="pci"/>) as "assign one for me".
+  const empty = address.domain === 0 && address.bus === 0 && address.slot === 0 && address.function === 0;
+  return empty ? undefined : address;
 }
 
 export function formatPci(a: PciAddress): string {

@@ -62,8 +62,8 @@ export class XmlSyntaxError extends Error {
   }
 }
 
-const NAME_START = /[A-Za-z_:\u00C0-\uFFFF]/;
-const NAME_CHAR = /[A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]/;
+/** A name at `lastIndex` (sticky): one regex run per name, not one per character. */
+const NAME = /[A-Za-z_:\u00C0-\uFFFF][A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]*/y;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
 /** Characters XML 1.0 forbids anywhere in a document, even in comments. */
 const FORBIDDEN_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
@@ -126,11 +126,11 @@ export function parseXml(text: string): XmlDocumentTree {
     else top.push(node);
   };
   const readName = (): string => {
-    const start = pos;
-    if (pos >= len || !NAME_START.test(text[pos]!)) fail(text, pos, 'expected a name');
-    pos++;
-    while (pos < len && NAME_CHAR.test(text[pos]!)) pos++;
-    return text.slice(start, pos);
+    NAME.lastIndex = pos;
+    const m = NAME.exec(text);
+    if (!m) fail(text, pos, 'expected a name');
+    pos += m[0].length;
+    return m[0];
   };
   const skipSpace = (): boolean => {
     const start = pos;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DomainDoc } from '../../src/domain/doc.js';
+import { pciAddressesOf } from '../../src/domain/interfaces.js';
 import { VnetError } from '../../src/errors.js';
 import { child } from '../../src/domain/xml.js';
 
@@ -141,4 +142,17 @@ test('appendChild in a file with mixed line endings ends its lines like the line
   const text = `<domain>\n  <devices>\r\n    <disk/>\r\n  </devices>\n</domain>\n`;
   const out = roundTrip(text, (d) => d.devices);
   assert.match(out, /<disk\/>\r\n {4}<interface type="ethernet">\r\n/);
+});
+
+test('a bare or all-zero <address type="pci"/> is no address: libvirt assigns one', () => {
+  const doc = DomainDoc.parse(
+    `<domain><devices><interface type='user'><address type='pci'/></interface>` +
+      `<disk><address type='pci' domain='0' bus='0' slot='0' function='0'/></disk>` +
+      `<sound><address type='pci' bus='0x00' slot='0x04' function='0x0'/></sound></devices></domain>`,
+    'x.xml',
+  );
+  assert.deepEqual(
+    pciAddressesOf(doc).map(([el, a]) => [el.name, a.slot]),
+    [['sound', 4]],
+  );
 });

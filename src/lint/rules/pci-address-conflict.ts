@@ -10,8 +10,6 @@ export const description = 'two devices of a domain on the same PCI domain/bus/s
 export function check(ctx: FileContext, r: Reporter): void {
   const byAddress = new Map<string, { line: number; xpath: string }[]>();
   for (const [el, address] of pciAddressesOf(ctx.doc)) {
-    // libvirt reads an all-zero address (or a bare <address type="pci"/>) as "assign one for me".
-    if (address.domain === 0 && address.bus === 0 && address.slot === 0 && address.function === 0) continue;
     const key = formatPci(address);
     const list = byAddress.get(key) ?? [];
     list.push({ line: el.line, xpath: xpathOf(el) });
