@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the tests and benchmarks use (root). Idempotent.
+# Everything the tests and benchmarks need (root): Debian packages, then the
+# system tests' guest. Idempotent.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   iproute2               # ip: tuntap, veth, macvtap, bridge, netns
-  libxml2-utils          # xmllint, for the benchmarks
+  libxml2-utils          # xmllint: lint's schema engine, golden tests, benchmarks
   libvirt-clients        # virt-xml-validate, virsh
   libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86  # the system tests' libvirtd and guests
   busybox-static cpio    # the guest's initramfs
@@ -19,3 +20,6 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The system tests' guest (kernel + initramfs into .guest/; installs nothing).
+bash "$(dirname "$0")/setup-guest.sh"
