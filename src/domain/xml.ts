@@ -64,6 +64,7 @@ export class XmlSyntaxError extends Error {
 
 /** A name at `lastIndex` (sticky): one regex run per name, not one per character. */
 const NAME = /[A-Za-z_:\u00C0-\uFFFF][A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]*/y;
+const NO_NAMESPACES: ReadonlyMap<string, string> = new Map();
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
 /** Characters XML 1.0 forbids anywhere in a document, even in comments. */
 const FORBIDDEN_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
@@ -142,6 +143,15 @@ export function parseXml(text: string): XmlDocumentTree {
     return pos > start;
   };
 
+  // Next '&' and ']]>' at or after pos, cached: text nodes need no slice unless one falls inside.
+  let nextAmp = -1;
+  let nextCdataEnd = -1;
+  const nextOf = (needle: string, cached: number): number => {
+    if (cached >= pos) return cached;
+    const i = text.indexOf(needle, pos);
+    return i === -1 ? Infinity : i;
+  };
+
   const bad = FORBIDDEN_CHAR.exec(text);
   if (bad) fail(text, bad.index, `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} is not allowed in XML`);
   if (text.charCodeAt(0) === 0xfeff) pos = 1;
@@ -154,10 +164,11 @@ export function parseXml(text: string): XmlDocumentTree {
       break;
     }
     if (lt > pos) {
-      const raw = text.slice(pos, lt);
       if (current()) {
-        if (raw.includes(']]>')) fail(text, pos, "']]>' is not allowed in text");
-        decodeEntities(text, raw, pos);
+        nextCdataEnd = nextOf(']]>', nextCdataEnd);
+        if (nextCdataEnd < lt) fail(text, nextCdataEnd, "']]>' is not allowed in text");
+        nextAmp = nextOf('&', nextAmp);
+        if (nextAmp < lt) decodeEntities(text, text.slice(pos, lt), pos);
       }
       pushNode({ kind: 'text', start: pos, end: lt });
       advanceLines(pos, lt);
@@ -220,7 +231,7 @@ export function parseXml(text: string): XmlDocumentTree {
       pos++;
       const name = readName();
       const attrs: XmlAttr[] = [];
-      const nsDecls = new Map<string, string>();
+      let nsDecls: Map<string, string> | undefined;
       let selfClosing = false;
       for (;;) {
         const spaced = skipSpace();
@@ -251,8 +262,8 @@ export function parseXml(text: string): XmlDocumentTree {
         pos = close + 1;
         if (attrs.some((a) => a.name === aName)) fail(text, aStart, `attribute ${aName} appears twice in <${name}>`);
         attrs.push({ name: aName, value, start: aStart, end: pos });
-        if (aName === 'xmlns') nsDecls.set('', value);
-        else if (aName.startsWith('xmlns:')) nsDecls.set(aName.slice(6), value);
+        if (aName === 'xmlns') (nsDecls ??= new Map()).set('', value);
+        else if (aName.startsWith('xmlns:')) (nsDecls ??= new Map()).set(aName.slice(6), value);
       }
       const parent = current();
       if (!parent && root) fail(text, start, 'only one root element is allowed');
@@ -268,7 +279,7 @@ export function parseXml(text: string): XmlDocumentTree {
         end: pos,
         selfClosing,
         line: startLine,
-        nsDecls,
+        nsDecls: nsDecls ?? NO_NAMESPACES,
       };
       advanceLines(start, pos);
       if (parent) parent.children.push(el);
