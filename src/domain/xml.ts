@@ -62,8 +62,12 @@ export class XmlSyntaxError extends Error {
   }
 }
 
-/** A name at `lastIndex` (sticky): one regex run per name, not one per character. */
-const NAME = /[A-Za-z_:\u00C0-\uFFFF][A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]*/y;
+/**
+ * A name at `lastIndex` (sticky): one regex run per name, not one per character.
+ * XML 1.0 (5th edition) NameStartChar and NameChar exactly, as libxml2 checks them.
+ */
+const NAME =
+  /[A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}][A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}\-.0-9\u{B7}\u{300}-\u{36F}\u{203F}-\u{2040}]*/uy;
 const NO_NAMESPACES: ReadonlyMap<string, string> = new Map();
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
 /** Characters XML 1.0 forbids anywhere in a document, even in comments. */

@@ -150,3 +150,10 @@ test('accepts what is well-formed even if unusual', () => {
   for (const ok of ['<a>&#x1F600;</a>', '<a b="]]>"/>', '<a>\t\r\n</a>', '<a/>\n\n<!-- trailing -->\n', '<!DOCTYPE a SYSTEM "a.dtd"><a/>'])
     assert.doesNotThrow(() => parseXml(ok), ok);
 });
+
+test('names follow XML 1.0 NameStartChar/NameChar exactly, as xmllint does', () => {
+  for (const ok of ['<naïve/>', '<名前/>', '<a\u{10000}x/>', '<a-b.c_d\u00B7e\u0301/>', '<a\u203F/>'])
+    assert.doesNotThrow(() => parseXml(ok), ok);
+  for (const bad of ['<a×b/>', '<a÷/>', '<\u0300a/>', '<a\u{F0000}/>', '<\u2000a/>', '<a b\u00D7="1"/>'])
+    assert.throws(() => parseXml(bad), XmlSyntaxError, bad);
+});
