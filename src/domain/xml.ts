@@ -110,6 +110,37 @@ export function escapeAttr(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 }
 
+/** XML 1.0's XMLDecl: version 1.x, then optionally encoding and standalone, in that order. */
+const DECLARATION =
+  /^<\?xml\s+version\s*=\s*(["'])1\.[0-9]+\1(?:\s+encoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*\?>$/;
+
+function checkDeclaration(text: string, start: number, end: number): void {
+  const m = DECLARATION.exec(text.slice(start, end));
+  if (!m) fail(text, start, "malformed XML declaration (expected <?xml version=\"1.0\" encoding=\"UTF-8\"?>)");
+  // The text was decoded as UTF-8; a file that calls itself UTF-16 or UTF-32 is read wrongly (libxml2 refuses it too).
+  const encoding = m[3];
+  if (encoding !== undefined && /^(?:utf-?(?:16|32)|ucs-?[24])/i.test(encoding))
+    fail(text, start, `the XML declaration says encoding="${encoding}", but the file is read as UTF-8; convert it (iconv -t UTF-8) and say encoding="UTF-8"`);
+}
+
+/** Offset just past a DOCTYPE's '>': quoted literals may hold '>'; an internal subset is refused. */
+function doctypeEnd(text: string, start: number): number {
+  const name = /<!DOCTYPE[ \t\r\n]+[^\s>[]/y;
+  name.lastIndex = start;
+  if (!name.test(text)) fail(text, start, 'DOCTYPE has no name (expected <!DOCTYPE domain>)');
+  for (let i = start + 9; i < text.length; i++) {
+    const c = text[i];
+    if (c === '>') return i + 1;
+    if (c === '[') fail(text, start, 'internal DTD subsets are not accepted (no entity expansion)');
+    if (c === '"' || c === "'") {
+      const close = text.indexOf(c, i + 1);
+      if (close === -1) break;
+      i = close;
+    }
+  }
+  return fail(text, start, 'DOCTYPE is not closed');
+}
+
 export function parseXml(text: string): XmlDocumentTree {
   const len = text.length;
   let pos = 0;
@@ -158,7 +189,8 @@ export function parseXml(text: string): XmlDocumentTree {
 
   const bad = FORBIDDEN_CHAR.exec(text);
   if (bad) fail(text, bad.index, `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} is not allowed in XML`);
-  if (text.charCodeAt(0) === 0xfeff) pos = 1;
+  const docStart = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  pos = docStart;
   let sawDoctype = false;
   while (pos < len) {
     const lt = text.indexOf('<', pos);
@@ -199,9 +231,15 @@ export function parseXml(text: string): XmlDocumentTree {
     } else if (text.startsWith('<?', pos)) {
       const close = text.indexOf('?>', pos + 2);
       if (close === -1) fail(text, pos, 'processing instruction is not closed');
-      const target = text.slice(pos + 2).match(/^[^\s?]+/)?.[0] ?? '';
-      if (target.toLowerCase() === 'xml' && pos !== (text.charCodeAt(0) === 0xfeff ? 1 : 0))
-        fail(text, pos, 'the XML declaration must be at the very start of the file');
+      const start = pos;
+      pos += 2;
+      const target = readName();
+      if (pos < close && !skipSpace()) fail(text, pos, `expected white space or '?>' after <?${target}`);
+      pos = start;
+      if (target.toLowerCase() === 'xml') {
+        if (pos !== docStart) fail(text, pos, 'the XML declaration must be at the very start of the file');
+        checkDeclaration(text, pos, close + 2);
+      }
       const end = close + 2;
       pushNode({ kind: 'pi', start: pos, end });
       advanceLines(pos, end);
@@ -209,10 +247,7 @@ export function parseXml(text: string): XmlDocumentTree {
     } else if (text.startsWith('<!DOCTYPE', pos)) {
       if (root || sawDoctype) fail(text, pos, 'DOCTYPE is only allowed before the root element');
       sawDoctype = true;
-      const close = text.indexOf('>', pos);
-      if (close === -1) fail(text, pos, 'DOCTYPE is not closed');
-      if (text.slice(pos, close).includes('[')) fail(text, pos, 'internal DTD subsets are not accepted (no entity expansion)');
-      const end = close + 1;
+      const end = doctypeEnd(text, pos);
       pushNode({ kind: 'pi', start: pos, end });
       advanceLines(pos, end);
       pos = end;

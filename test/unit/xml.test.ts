@@ -157,3 +157,37 @@ test('names follow XML 1.0 NameStartChar/NameChar exactly, as xmllint does', () 
   for (const bad of ['<a×b/>', '<a÷/>', '<\u0300a/>', '<a\u{F0000}/>', '<\u2000a/>', '<a b\u00D7="1"/>'])
     assert.throws(() => parseXml(bad), XmlSyntaxError, bad);
 });
+
+test('processing instructions need a target; the XML declaration is checked as xmllint checks it', () => {
+  for (const bad of [
+    '<a><? x?></a>',
+    '<a><??></a>',
+    '<?xml encoding="UTF-8"?><a/>',
+    '<?xml version="2.0"?><a/>',
+    '<?xml version="1.0" foo="bar"?><a/>',
+    '<?xml version="1.0" standalone="yes" encoding="UTF-8"?><a/>',
+    '<?xmlversion="1.0"?><a/>',
+    '<?XML version="1.0"?><a/>',
+  ])
+    assert.throws(() => parseXml(bad), XmlSyntaxError, bad);
+  for (const ok of [
+    '<?xml version="1.0"?><a/>',
+    "<?xml version='1.0' encoding='utf-8' standalone='no' ?><a/>",
+    '<?xml version="1.0" encoding="ISO-8859-1"?><a/>',
+    '<a><?xml-stylesheet href="x"?><?pi?></a>',
+  ])
+    assert.doesNotThrow(() => parseXml(ok), ok);
+});
+
+test('a declaration that says UTF-16 is refused with what to do (the text was read as UTF-8)', () => {
+  assert.throws(() => parseXml('<?xml version="1.0" encoding="UTF-16"?><a/>'), /encoding="UTF-16".*iconv -t UTF-8/);
+});
+
+test("DOCTYPE: a '>' inside a quoted literal does not end it; a name is required", () => {
+  const text = '<!DOCTYPE domain SYSTEM "a>b.dtd"><domain/>';
+  assert.equal(serializeTree(parseXml(text)), text);
+  assert.doesNotThrow(() => parseXml("<!DOCTYPE domain PUBLIC '-//x>y//EN' \"u\"><domain/>"));
+  assert.throws(() => parseXml('<!DOCTYPE><domain/>'), /DOCTYPE has no name/);
+  assert.throws(() => parseXml('<!DOCTYPE domain SYSTEM "x><domain/>'), /DOCTYPE is not closed/);
+  assert.throws(() => parseXml('<!DOCTYPE domain SYSTEM "x" [<!ENTITY e "x">]><domain/>'), /internal DTD subsets/);
+});
