@@ -88,20 +88,21 @@ function fail(text: string, offset: number, message: string): never {
   throw new XmlSyntaxError(message, line, column);
 }
 
-/** Decodes character and predefined entity references; anything else is an error. */
+/** Decodes character and predefined entity references; anything else is an error. `at` is the offset of `raw` in `text`. */
 export function decodeEntities(text: string, raw: string, at: number): string {
   if (raw.indexOf('&') === -1) return raw;
-  return raw.replace(/&([^;&<\s]*);?/g, (match, ref: string) => {
-    if (!match.endsWith(';')) fail(text, at, `'&' must start an entity reference such as &amp;`);
+  return raw.replace(/&([^;&<\s]*);?/g, (match, ref: string, offset: number) => {
+    const where = at + offset;
+    if (!match.endsWith(';')) fail(text, where, `'&' must start an entity reference such as &amp;`);
     const num = ref.match(/^#(?:x([0-9a-fA-F]+)|([0-9]+))$/);
     if (num) {
       const cp = num[1] !== undefined ? Number.parseInt(num[1], 16) : Number.parseInt(num[2]!, 10);
-      if (!isXmlChar(cp)) fail(text, at, `character reference &${ref}; is not an XML character`);
+      if (!isXmlChar(cp)) fail(text, where, `character reference &${ref}; is not an XML character`);
       return String.fromCodePoint(cp);
     }
-    if (ref.startsWith('#')) fail(text, at, `bad character reference &${ref};`);
+    if (ref.startsWith('#')) fail(text, where, `bad character reference &${ref};`);
     const v = PREDEFINED[ref];
-    if (v === undefined) fail(text, at, `entity &${ref}; is not defined (vnet-virt expands no DTD entities)`);
+    if (v === undefined) fail(text, where, `entity &${ref}; is not defined (vnet-virt expands no DTD entities)`);
     return v;
   });
 }
@@ -157,7 +158,7 @@ export function parseXml(text: string): XmlDocumentTree {
     const parent = current();
     if (parent) parent.children.push(node);
     else if (node.kind === 'text' && /\S/.test(text.slice(node.start, node.end)))
-      fail(text, node.start, 'text outside the root element');
+      fail(text, node.start + text.slice(node.start, node.end).search(/\S/), 'text outside the root element');
     else if (node.kind === 'cdata') fail(text, node.start, 'CDATA outside the root element');
     else top.push(node);
   };
@@ -297,7 +298,7 @@ export function parseXml(text: string): XmlDocumentTree {
         if (close === -1) fail(text, pos, `value of attribute ${aName} is not closed`);
         const raw = text.slice(pos + 1, close);
         if (raw.includes('<')) fail(text, pos, `'<' is not allowed in the value of attribute ${aName}`);
-        const value = decodeEntities(text, raw, pos);
+        const value = decodeEntities(text, raw, pos + 1);
         pos = close + 1;
         if (attrs.some((a) => a.name === aName)) fail(text, aStart, `attribute ${aName} appears twice in <${name}>`);
         attrs.push({ name: aName, value, start: aStart, end: pos });

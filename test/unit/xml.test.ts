@@ -191,3 +191,19 @@ test("DOCTYPE: a '>' inside a quoted literal does not end it; a name is required
   assert.throws(() => parseXml('<!DOCTYPE domain SYSTEM "x><domain/>'), /DOCTYPE is not closed/);
   assert.throws(() => parseXml('<!DOCTYPE domain SYSTEM "x" [<!ENTITY e "x">]><domain/>'), /internal DTD subsets/);
 });
+
+test('error lines are where xmllint puts them: the bad reference, the first stray character', () => {
+  const lineOfError = (text: string): number => {
+    try {
+      parseXml(text);
+    } catch (e) {
+      if (e instanceof XmlSyntaxError) return e.line;
+    }
+    return assert.fail(`accepted ${JSON.stringify(text)}`);
+  };
+  assert.equal(lineOfError('<domain>\n\n  x &foo; y\n</domain>\n'), 3);
+  assert.equal(lineOfError('<domain>\n<a>\n\n & </a></domain>\n'), 4);
+  assert.equal(lineOfError('<domain\n  a="1"\n  b="&foo;"/>\n'), 3);
+  assert.equal(lineOfError('<domain a="\n\n&foo;"/>\n'), 3);
+  assert.equal(lineOfError('<domain/>\n\nx\n'), 3);
+});
