@@ -189,7 +189,12 @@ export function parseXml(text: string): XmlDocumentTree {
   };
 
   const bad = FORBIDDEN_CHAR.exec(text);
-  if (bad) fail(text, bad.index, `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} is not allowed in XML`);
+  if (bad) {
+    const code = bad[0].charCodeAt(0);
+    // UTF-16 read as UTF-8 puts a NUL beside every ASCII character.
+    const why = code === 0 ? ' (is the file UTF-16? convert it: iconv -f UTF-16 -t UTF-8)' : '';
+    fail(text, bad.index, `character U+${code.toString(16).padStart(4, '0').toUpperCase()} is not allowed in XML${why}`);
+  }
   const docStart = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   pos = docStart;
   let sawDoctype = false;

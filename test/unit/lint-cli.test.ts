@@ -131,3 +131,18 @@ test('no progress line when stderr is not a terminal', () => {
   const r = runCli(['lint', '--no-schema', fx('mac-zero', 'good.xml')]);
   assert.doesNotMatch(r.stderr, /linting/);
 });
+
+test('a UTF-16 file is an xml-syntax error that says to convert it (libvirt reads UTF-8)', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const file = join(dir, 'utf16.xml');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<domain type="qemu"><name>x</name></domain>\n', 'utf16le')]));
+    const r = runCli(['lint', '--no-schema', '--format', 'json', file]);
+    assert.equal(r.code, 3, r.stderr);
+    const [f] = JSON.parse(r.stdout).findings as { rule: string; message: string }[];
+    assert.equal(f?.rule, 'xml-syntax');
+    assert.match(f!.message, /UTF-16\? convert it/);
+  } finally {
+    cleanup();
+  }
+});
