@@ -104,3 +104,24 @@ test('text: file:line: severity rule: message, a hint below, a summary last', as
   result.findings.forEach((f, i) => assert.equal(findingLines[i], `${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`));
   assert.match(lines.at(-1)!, /^\d+ files: \d+ errors?, \d+ warnings?, \d+ info$/);
 });
+
+test("sarif: a file name with '#', '?', '%' or a leading '..' stays one relative path in its URI", () => {
+  const finding = (file: string): LintResult['findings'][number] =>
+    ({ rule: 'mac-zero', severity: 'error', file, line: 1, xpath: '/domain', message: 'm', hint: 'h' });
+  const result: LintResult = {
+    files: 4,
+    findings: ['d/a#1.xml', 'b?.xml', '100%.xml', '..x.xml', '../out.xml'].map(finding),
+    summary: { error: 5, warning: 0, info: 0, skipped: 0, schema: 'validated' },
+  };
+  const log = JSON.parse(formatSarif(result, { version: '0', cwd: '/w' })) as {
+    runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } } }[] }[] }[];
+  };
+  const uris = log.runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation);
+  assert.deepEqual(uris, [
+    { uri: 'd/a%231.xml', uriBaseId: '%SRCROOT%' },
+    { uri: 'b%3F.xml', uriBaseId: '%SRCROOT%' },
+    { uri: '100%25.xml', uriBaseId: '%SRCROOT%' },
+    { uri: '..x.xml', uriBaseId: '%SRCROOT%' },
+    { uri: 'file:///out.xml' },
+  ]);
+});

@@ -13,7 +13,9 @@ function uriOf(file: string, cwd: string): { uri: string; uriBaseId?: string } {
   if (file === '<stdin>') return { uri: 'stdin' };
   const abs = isAbsolute(file) ? file : `${cwd}${sep}${file}`;
   const rel = relative(cwd, abs);
-  if (!rel.startsWith('..') && !isAbsolute(rel)) return { uri: encodeURI(rel.split(sep).join('/')), uriBaseId: '%SRCROOT%' };
+  // encodeURI would leave '#' and '?' in a name, which a URI reads as fragment and query.
+  if (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
+    return { uri: rel.split(sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
   return { uri: pathToFileURL(abs).href };
 }
 
