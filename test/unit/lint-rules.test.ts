@@ -44,3 +44,13 @@ test('good fixtures are valid for libvirt (schema) and free of errors of any rul
       assert.deepEqual(broken, [], `${rule.id}/${f.name}`);
     }
 });
+
+test('macvtap-mac-mismatch: when the live macvtap agrees with the guest, the hint fixes the record, not the guest', async () => {
+  const f = fixturesOf('macvtap-mac-mismatch').find((x) => x.name === 'bad-record-host.xml')!;
+  const { result } = await lintFixture(f, { schema: false });
+  const finding = result.findings.find((x) => x.rule === 'macvtap-mac-mismatch')!;
+  assert.match(finding.message, /recorded macvtap MAC 52:54:00:00:00:01/);
+  assert.doesNotMatch(finding.message, /live macvtap's MAC/);
+  assert.match(finding.hint, /correct the record entry's mac to 52:54:00:5e:11:02/);
+  assert.doesNotMatch(finding.hint, /set <mac address="52:54:00:5e:11:02"\/>/, 'not: set the MAC the guest already has');
+});

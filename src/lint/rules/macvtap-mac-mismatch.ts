@@ -11,17 +11,26 @@ export function check(ctx: FileContext, r: Reporter): void {
   for (const i of ctx.interfaces) {
     if (i.type !== 'ethernet' || !i.targetDev || !isMac(i.mac)) continue;
     const mac = i.mac.toLowerCase();
-    const differ: string[] = [];
     const recorded = recordedMacvtap(ctx, i.targetDev);
-    if (recorded && isMac(recorded.mac) && recorded.mac !== mac) differ.push(`the recorded macvtap MAC ${recorded.mac}`);
+    const recordedMac = recorded && isMac(recorded.mac) && recorded.mac !== mac ? recorded.mac : undefined;
     const live = liveLink(ctx, i.targetDev);
-    if (live?.kind === 'macvtap' && live.mac && live.mac !== mac) differ.push(`the live macvtap's MAC ${live.mac}${where(ctx)}`);
-    if (differ.length === 0) continue;
-    const want = live?.kind === 'macvtap' && live.mac ? live.mac : recorded!.mac;
+    const liveMac = live?.kind === 'macvtap' && live.mac && live.mac !== mac ? live.mac : undefined;
+    if (!recordedMac && !liveMac) continue;
+    const differ = [
+      ...(recordedMac ? [`the recorded macvtap MAC ${recordedMac}`] : []),
+      ...(liveMac ? [`the live macvtap's MAC ${liveMac}${where(ctx)}`] : []),
+    ];
+    // The live device is what the guest must match now; when only the record is off, the record is what to fix.
+    const liveAgrees = live?.kind === 'macvtap' && live.mac === mac;
+    const hint = liveAgrees
+      ? `the live macvtap already has ${mac}: correct the record entry's mac to ${mac} (vnet-virt detach, then attach-macvtap again)`
+      : `set <mac address="${liveMac ?? recordedMac}"/>, or recreate the macvtap with the guest's MAC (ip link set ${i.targetDev} address ${mac})`;
     r.report({
       ...macPlace(i),
-      message: `MAC ${mac} of the guest differs from ${differ.join(' and ')} of target '${i.targetDev}': libvirt starts the guest, but the macvtap drops its frames`,
-      hint: `set <mac address="${want}"/>, or recreate the macvtap with the guest's MAC (ip link set ${i.targetDev} address ${mac})`,
+      message: `MAC ${mac} of the guest differs from ${differ.join(' and ')} of target '${i.targetDev}': ${
+        liveAgrees ? 'a macvtap created from the record (vnet-virt up, the hook) drops its frames' : 'libvirt starts the guest, but the macvtap drops its frames'
+      }`,
+      hint,
     });
   }
 }
