@@ -30,6 +30,14 @@ function attachOptions(cmd: Command): Command {
   );
 }
 
+/** attach-tap and attach-macvtap create host devices vnet-virt owns; attach-direct leaves that to libvirt. */
+function provisionOptions(cmd: Command): Command {
+  return attachOptions(cmd)
+    .option('--provision', 'create the host devices first; the XML is written only if that succeeds')
+    .option('--netns <ns>', 'with --provision: work in this network namespace')
+    .option('--create-bridge', 'with --provision: create a missing bridge (marked as ours)');
+}
+
 export function buildProgram(): Command {
   const program = new Command('vnet-virt')
     .description('Taps, veths and macvtaps for libvirt/QEMU guests, and the domain XML that matches them.')
@@ -43,7 +51,7 @@ export function buildProgram(): Command {
         write(`vnet-virt: ${s.replace(/^error: /, '').replace(/\s*\n\s*(?=\S)/g, ' ').trimEnd()}; see vnet-virt --help\n`),
     });
 
-  attachOptions(
+  provisionOptions(
     program
       .command('attach-tap')
       .description('add <interface type="ethernet"> with an unmanaged tap (managed="no") and record it')
@@ -53,16 +61,13 @@ export function buildProgram(): Command {
       .option('--queues <n>', 'virtio queues (<driver queues>); the tap is made multi_queue')
       .option('--mtu <n>', 'MTU (<mtu size>)'),
   )
-    .option('--provision', 'create the host devices first; the XML is written only if that succeeds')
-    .option('--netns <ns>', 'with --provision: work in this network namespace')
-    .option('--create-bridge', 'with --provision: create a missing bridge (marked as ours)')
     .action(async (input: string, opts) => {
       const { runAttach, tapSpec } = await import('../commands/attach.js');
       const before = opts.provision ? (await import('../commands/provision-hook.js')).provisionBeforeWrite(opts) : undefined;
       await runAttach('attach-tap', input, opts, tapSpec, out, before);
     });
 
-  attachOptions(
+  provisionOptions(
     program
       .command('attach-macvtap')
       .description('add an ethernet interface whose target is a macvtap (on a veth end) with the guest MAC, and record it')
@@ -73,9 +78,6 @@ export function buildProgram(): Command {
       .option('--veth-peer <name>', 'create --lower as a veth pair with this peer end')
       .option('--bridge <br>', 'bridge the veth peer is put on'),
   )
-    .option('--provision', 'create the host devices first; the XML is written only if that succeeds')
-    .option('--netns <ns>', 'with --provision: work in this network namespace')
-    .option('--create-bridge', 'with --provision: create a missing bridge (marked as ours)')
     .action(async (input: string, opts) => {
       const { runAttach, macvtapSpec } = await import('../commands/attach.js');
       const before = opts.provision ? (await import('../commands/provision-hook.js')).provisionBeforeWrite(opts) : undefined;
