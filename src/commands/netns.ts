@@ -20,12 +20,12 @@ export async function runNetnsList(opts: { anonymous?: boolean; json?: boolean }
 
 function checkName(name: string): void {
   const problem = netnsNameProblem(name);
-  if (problem) throw usageError('E_NETNS_NAME', `namespace name '${name}' ${problem}`, { where: 'NAME' });
+  if (problem) throw usageError('E_NETNS_NAME', `namespace name '${name}' ${problem}`, { where: 'NAME', hint: 'give a name such as ct1 (it becomes /run/netns/NAME)' });
 }
 
 export async function runNetnsAttach(name: string, pidText: string, out: (s: string) => void): Promise<void> {
   checkName(name);
-  if (!/^\d+$/.test(pidText)) throw usageError('E_PID_INVALID', `'${pidText}' is not a process ID`, { where: 'PID' });
+  if (!/^\d+$/.test(pidText)) throw usageError('E_PID_INVALID', `'${pidText}' is not a process ID`, { where: 'PID', hint: 'give the number of a process in the namespace (vnet-virt netns list --anonymous shows them)' });
   const pid = Number(pidText);
   if (!existsSync(`/proc/${pid}/ns/net`))
     throw inputError('E_NO_PROCESS', `no process ${pid}`, { where: 'PID', hint: 'give the container leader PID (machinectl show -p Leader NAME)' });

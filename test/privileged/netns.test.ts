@@ -51,8 +51,12 @@ test('netns list shows an anonymous namespace; attach names it; detach removes o
 
 test('netns attach refuses bad input without changing anything', async (t) => {
   if (!requireRoot(t)) return;
-  assert.equal(runCli(['netns', 'attach', 'a/b', '1']).code, 2);
-  assert.equal(runCli(['netns', 'attach', 'x', 'notapid']).code, 2);
+  const badName = runCli(['netns', 'attach', 'a/b', '1']);
+  assert.equal(badName.code, 2);
+  assert.match(badName.stderr, /^vnet-virt: .*NAME.*'a\/b'.*such as ct1/, 'one line: the argument, the problem, what to do');
+  const badPid = runCli(['netns', 'attach', 'x', 'notapid']);
+  assert.equal(badPid.code, 2);
+  assert.match(badPid.stderr, /^vnet-virt: .*PID.*'notapid'.*netns list/);
   const self = runCli(['netns', 'attach', `vnet-test-${randomBytes(4).toString('hex')}`, String(process.pid)]);
   assert.equal(self.code, 3);
   assert.match(self.stderr, /host's own network namespace/);
