@@ -30,8 +30,7 @@ export function check(ctx: FileContext, r: Reporter): void {
       continue;
     }
     seen.set(entry.dev, el.line);
-    const matches = ctx.interfaces.filter((i) => i.targetDev === entry.dev);
-    const i = matches[0];
+    const i = ctx.interfaces.find((x) => x.targetDev === entry.dev);
     if (!i) {
       r.report({
         ...place,
