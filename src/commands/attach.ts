@@ -14,7 +14,7 @@ import {
 } from '../domain/names.js';
 import type { DirectMode, MacvtapMode } from '../domain/names.js';
 import { deriveIfname, deriveMac } from '../domain/derive.js';
-import { addInterface, addRecordEntry } from '../domain/patch.js';
+import { addInterface, addRecordEntry, devicesToRemember } from '../domain/patch.js';
 import { findRecord, recordEntries, sameEntry } from '../domain/record.js';
 import type { RecordEntry } from '../domain/record.js';
 import { renderTemplate } from '../domain/template.js';
@@ -364,8 +364,9 @@ export function planAttach(doc: DomainDoc, spec: AttachSpec, given: Set<keyof At
       pciFunction: hex(spec.pci.function, 1),
     }),
   });
+  const wasDevices = devicesToRemember(doc);
   let after = addInterface(doc, block);
-  if (spec.entry) after = addRecordEntry(after, spec.entry);
+  if (spec.entry || wasDevices !== undefined) after = addRecordEntry(after, spec.entry, wasDevices);
   const added = interfacesOf(after).find((i) => i.mac === spec.mac)!;
   return { before: doc, after, action: 'added', spec, xpath: added.xpath };
 }

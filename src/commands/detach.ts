@@ -51,8 +51,8 @@ export function planDetach(doc: DomainDoc, by: { mac?: string | undefined; targe
     });
   const hit = hits[0]!;
   const entry = hit.targetDev !== undefined ? (record?.entries.find((e) => e.entry.dev === hit.targetDev)?.entry ?? null) : null;
-  let after = removeInterface(doc, hit.index);
-  if (entry) after = removeRecordEntry(after, entry.dev);
+  // Also without an entry of its own: the record may remember how <devices> looked.
+  const after = removeRecordEntry(removeInterface(doc, hit.index), entry?.dev);
   return { before: doc, after, removed: hit, entry };
 }
 

@@ -1,11 +1,15 @@
 // Edits of a DomainDoc that vnet-virt makes: an interface in <devices>, an
 // entry in the record. Each is the exact inverse of its removal, so attach
-// followed by detach gives back the original bytes.
+// followed by detach gives back the original bytes. Where an attach has to
+// create <devices>, or write into an empty <devices>/<metadata> whose form a
+// removal cannot rebuild (`<devices/>`, `<metadata></metadata>`), the record
+// keeps the element's original text (was-devices, was-metadata) and the
+// detach that empties it puts that text back.
 import type { DomainDoc } from './doc.js';
 import { findRecord, entryXml, recordPrefix, RECORD_NS, RECORD_PREFIX } from './record.js';
 import type { RecordEntry } from './record.js';
 import { renderTemplate } from './template.js';
-import { childElements } from './xml.js';
+import { attr, childElements } from './xml.js';
 import type { XmlElement } from './xml.js';
 
 /** Children of <domain> that libvirt writes before <metadata>. */
@@ -35,28 +39,59 @@ export function removeInterface(doc: DomainDoc, index: number): DomainDoc {
   return el ? doc.removeElement(el) : doc;
 }
 
-export function addRecordEntry(doc: DomainDoc, entry: RecordEntry): DomainDoc {
+/**
+ * The original text of <devices> when adding an interface to it could not be
+ * undone by a plain removal: '' when there is none, its text when it is empty
+ * and written on one line (`<devices/>`, `<devices></devices>`).
+ */
+export function devicesToRemember(doc: DomainDoc): string | undefined {
+  const devices = doc.devices;
+  if (!devices) return '';
+  const inner = doc.text.slice(devices.openEnd, devices.closeStart);
+  return doc.isEmpty(devices) && !inner.includes('\n') ? doc.text.slice(devices.start, devices.end) : undefined;
+}
+
+/**
+ * Adds a record entry (or, with `entry` undefined, only a record that keeps
+ * `wasDevices`). A new record remembers an empty <metadata> it goes into.
+ */
+export function addRecordEntry(doc: DomainDoc, entry: RecordEntry | undefined, wasDevices?: string): DomainDoc {
   const record = findRecord(doc);
   if (record) {
+    if (!entry) return doc;
     const last = record.entries[record.entries.length - 1]?.el;
     return doc.appendChild(record.el, entryXml(entry, recordPrefix(record.el)), last);
   }
-  const entryLine = entryXml(entry, RECORD_PREFIX);
+  const raw: Record<string, string> = entry ? { entry: entryXml(entry, RECORD_PREFIX) } : {};
   const metadata = doc.metadata;
-  if (metadata) return doc.appendChild(metadata, renderTemplate('record', { ns: RECORD_NS }, { entry: entryLine }));
-  return doc.appendChild(doc.root, renderTemplate('metadata', { ns: RECORD_NS }, { entry: entryLine }), lastOf(doc.root, BEFORE_METADATA));
+  if (metadata) {
+    const wasMetadata = doc.isEmpty(metadata) ? doc.text.slice(metadata.start, metadata.end) : undefined;
+    return doc.appendChild(metadata, renderTemplate('record', { ns: RECORD_NS, wasDevices, wasMetadata }, raw));
+  }
+  return doc.appendChild(doc.root, renderTemplate('metadata', { ns: RECORD_NS, wasDevices }, raw), lastOf(doc.root, BEFORE_METADATA));
 }
 
-/** Removes the record entry for `dev`; an emptied record, then an emptied <metadata>, goes too. */
-export function removeRecordEntry(doc: DomainDoc, dev: string): DomainDoc {
-  const record = findRecord(doc);
-  const hit = record?.entries.find((e) => e.entry.dev === dev);
-  if (!record || !hit) return doc;
-  let out = doc.removeElement(hit.el);
-  const rec = findRecord(out);
-  if (rec && rec.entries.length === 0 && out.isEmpty(rec.el)) out = out.removeElement(rec.el);
+/**
+ * Removes the record entry for `dev` (if any). A record left without entries
+ * goes, and puts back what it remembers: an emptied <devices> as it was (or
+ * away, if attach created it), an emptied <metadata> as it was (or away).
+ */
+export function removeRecordEntry(doc: DomainDoc, dev: string | undefined): DomainDoc {
+  const hit = findRecord(doc)?.entries.find((e) => e.entry.dev === dev);
+  let out = hit ? doc.removeElement(hit.el) : doc;
+  const record = findRecord(out);
+  if (!record || record.entries.length > 0 || !out.isEmpty(record.el)) return out;
+  const wasDevices = attr(record.el, 'was-devices');
+  const wasMetadata = attr(record.el, 'was-metadata');
+  // What it remembers of <devices> is put back only once <devices> is empty: until then the record stays.
+  if (wasDevices !== undefined && out.devices && !out.isEmpty(out.devices)) return out;
+  out = out.removeElement(record.el);
+  const devices = out.devices;
+  if (devices && wasDevices !== undefined)
+    out = wasDevices === '' ? out.removeElement(devices) : out.splice(devices.start, devices.end, wasDevices);
   const metadata = out.metadata;
-  if (metadata && out.isEmpty(metadata)) out = out.removeElement(metadata);
+  if (metadata && out.isEmpty(metadata))
+    out = wasMetadata === undefined ? out.removeElement(metadata) : out.splice(metadata.start, metadata.end, wasMetadata);
   return out;
 }
 

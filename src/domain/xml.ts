@@ -108,7 +108,14 @@ export function decodeEntities(text: string, raw: string, at: number): string {
 }
 
 export function escapeAttr(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  // Tabs and line breaks as references: a parser turns literal ones in attribute values into spaces.
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#9;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;');
 }
 
 /** XML 1.0's XMLDecl: version 1.x, then optionally encoding and standalone, in that order. */
