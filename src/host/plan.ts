@@ -8,10 +8,10 @@ import type { HostFacts, Link } from './facts.js';
 import { isOurs, isVnetVirt } from './marker.js';
 import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
-
-type SetField = Extract<Effect, { type: 'set' }>['field'];
 import { at, wantsOf } from './wants.js';
 import type { Origin, Want } from './wants.js';
+
+type SetField = Extract<Effect, { type: 'set' }>['field'];
 
 export interface UpPlanOptions {
   /** Mark existing devices with the right name as ours and fix what can be fixed in place. */
