@@ -191,7 +191,8 @@ function stackedOn(links: ReadonlyMap<string, Link>, dev: string, except: Readon
  * The group a down deletes through: counting up from a start derived from the
  * owners' markers, to the first group no device uses. Deterministic, and
  * concurrent downs of different domains (libvirt releases several at once)
- * start far apart, so `ip link del group G` never takes another domain's devices.
+ * start apart, so `ip link del group G` does not take another domain's devices
+ * (two domains share a start about once in 10^9).
  */
 export function freeGroup(links: ReadonlyMap<string, Link>, owners: readonly string[]): number {
   const used = new Set([...links.values()].map((l) => l.group));
