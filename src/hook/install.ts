@@ -83,12 +83,22 @@ export function runningDaemons(): { name: string; pid: number }[] {
 
 export const defaultEntry = (): string => fileURLToPath(new URL('./entry.js', import.meta.url));
 
-function writeExecutable(path: string, text: string): void {
+/**
+ * Written whole, then renamed into place. The temporary file sits in the hooks
+ * directory itself, hidden: libvirt runs every executable in qemu.d/, so one
+ * left there by a crash would run as a second hook.
+ */
+function writeExecutable(hooksDir: string, path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  const tmp = `${path}.vnet-virt-tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o755 });
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, path);
+  const tmp = join(hooksDir, `.vnet-virt-tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o755 });
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Other executables libvirt would run for qemu (so it already looks in the directory). */
@@ -155,7 +165,7 @@ export function install(opts: InstallOptions): string[] {
     const state = fileState(p.dropIn);
     if (state !== 'absent' && state !== 'ours' && !opts.force)
       throw installError('exists and was not written by vnet-virt', p.dropIn, 'move it away, or pass --force to overwrite it');
-    writeExecutable(p.dropIn, script);
+    writeExecutable(opts.hooksDir, p.dropIn, script);
     lines.push(`installed ${p.dropIn} (${versionNote}: runs every executable in qemu.d/)`);
     // An old install of ours as DIR/qemu would run the hook a second time.
     if (fileState(p.qemu) === 'ours') {
@@ -168,10 +178,10 @@ export function install(opts: InstallOptions): string[] {
   } else {
     const state = fileState(p.qemu);
     if (state === 'absent' || state === 'ours' || opts.force) {
-      writeExecutable(p.qemu, script);
+      writeExecutable(opts.hooksDir, p.qemu, script);
       lines.push(`installed ${p.qemu} (${versionNote}: older than 6.5, runs only ${p.qemu})`);
     } else {
-      writeExecutable(p.chained, script);
+      writeExecutable(opts.hooksDir, p.chained, script);
       lines.push(`installed ${p.chained} (${versionNote}: older than 6.5, runs only ${p.qemu}, which is not ours)`);
       if (fileState(p.qemu, p.chained) === 'foreign-chaining-ours') lines.push(`${p.qemu} already calls it`);
       else

@@ -142,14 +142,9 @@ class StepRunner {
           i += segment.length;
           continue;
         }
-        done.push(...segment.slice(0, failed));
-        failures.push({ step: segment[failed]!, stderr: signal?.aborted ? `aborted: ${clean(r.stderr)}` : clean(r.stderr) });
-        if (mode === 'stop') break;
-        i += failed + 1;
-        continue;
       }
       done.push(...segment.slice(0, failed));
-      failures.push({ step: segment[failed]!, stderr: clean(r.stderr) });
+      failures.push({ step: segment[failed]!, stderr: signal?.aborted ? `aborted: ${clean(r.stderr)}` : clean(r.stderr) });
       if (mode === 'stop') break;
       i += failed + 1;
     }

@@ -8,10 +8,10 @@ import type { HostFacts, Link } from './facts.js';
 import { isOurs, isVnetVirt } from './marker.js';
 import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
-
-type SetField = Extract<Effect, { type: 'set' }>['field'];
 import { at, wantsOf } from './wants.js';
 import type { Origin, Want } from './wants.js';
+
+type SetField = Extract<Effect, { type: 'set' }>['field'];
 
 export interface UpPlanOptions {
   /** Mark existing devices with the right name as ours and fix what can be fixed in place. */
@@ -187,16 +187,30 @@ function stackedOn(links: ReadonlyMap<string, Link>, dev: string, except: Readon
   return [...links.values()].filter((l) => l.link === dev && l.kind !== 'veth' && !except.has(l.name));
 }
 
-/** The first device group, counting up from a fixed base, that no device uses: deterministic for given facts. */
-export function freeGroup(links: ReadonlyMap<string, Link>): number {
+/**
+ * The group a down deletes through: counting up from a start derived from the
+ * owners' markers, to the first group no device uses. Deterministic, and
+ * concurrent downs of different domains (libvirt releases several at once)
+ * start apart, so `ip link del group G` does not take another domain's devices
+ * (two domains share a start about once in 10^9).
+ */
+export function freeGroup(links: ReadonlyMap<string, Link>, owners: readonly string[]): number {
   const used = new Set([...links.values()].map((l) => l.group));
-  let g = DELETE_GROUP_BASE;
+  let g = DELETE_GROUP_BASE + (fnv1a([...new Set(owners)].sort().join('\n')) % DELETE_GROUP_SPAN);
   while (used.has(String(g))) g++;
   return g;
 }
 
-/** 0x766e7600 ("vnv"): far from the groups people number by hand. */
-export const DELETE_GROUP_BASE = 0x766e7600;
+/** Groups 2^30 .. 2^31: far from the groups people number by hand. */
+export const DELETE_GROUP_BASE = 0x40000000;
+const DELETE_GROUP_SPAN = 0x3fff0000;
+
+/** FNV-1a, 32 bits: cheap, and node:crypto stays off the hook's path. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
 
 /**
  * The deletions as steps. Each `ip link del` waits for the kernel's RCU grace
@@ -210,7 +224,7 @@ function deletionSteps(s: StepList, links: ReadonlyMap<string, Link>, deletions:
     return;
   }
   if (deletions.length === 0) return;
-  const group = String(freeGroup(links));
+  const group = String(freeGroup(links, deletions.map((d) => d.from.domain.owner.marker)));
   for (const d of deletions)
     s.add(d.from, d.name, `${d.description}: put it in group ${group}`, set(d.name, 'group', group), null, { type: 'set', device: d.name, field: 'group', value: group });
   const devices = deletions.map((d) => d.name);

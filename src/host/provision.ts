@@ -7,6 +7,7 @@ import { driftsOf } from './drift.js';
 import type { DriftKind } from './drift.js';
 import { execute } from './executor.js';
 import { readHostFacts } from './facts.js';
+import type { HostFacts } from './facts.js';
 import { planDown, planUp } from './plan.js';
 import { shellLine } from './quote.js';
 import type { Runner } from './run.js';
@@ -85,7 +86,7 @@ const reportStep = (s: Step): ReportStep => ({
   interface: s.iface ?? null,
 });
 
-async function apply(command: 'up' | 'down', docs: readonly DomainDoc[], opts: ProvisionOptions, plan: (intents: Intent[], facts: Awaited<ReturnType<typeof readHostFacts>>) => Plan): Promise<UpDownReport> {
+async function apply(command: 'up' | 'down', docs: readonly DomainDoc[], opts: ProvisionOptions, plan: (intents: Intent[], facts: HostFacts) => Plan): Promise<UpDownReport> {
   const intents = intentsOf(docs, opts.interfaces);
   const report: UpDownReport = {
     command,

@@ -83,6 +83,21 @@ function checkMacValue(domain: DomainRef, ref: InterfaceRef, value: string): str
   return normalizeMac(value);
 }
 
+/** A count from the XML or the record (<driver queues>, <mtu size>): an integer in range, or exit 3 before any ip command sees it. */
+function checkCount(domain: DomainRef, ref: InterfaceRef, what: string, value: number | undefined, min: number, max: number): number | undefined {
+  if (value === undefined || (Number.isInteger(value) && value >= min && value <= max)) return value;
+  throw inputError('E_VALUE_INVALID', `${domain.label}: ${what} '${value}' is not a whole number from ${min} to ${max} (interface ${ref.dev})`, {
+    file: domain.file,
+    where: ref.xpath,
+    hint: `fix ${what} in the domain XML`,
+  });
+}
+
+/** tun's limit on queues per tap (MAX_TAP_QUEUES); the smallest and largest MTU Linux gives an Ethernet device. */
+const MAX_QUEUES = 256;
+const MIN_MTU = 68;
+const MAX_MTU = 65535;
+
 export function domainRef(doc: DomainDoc): DomainRef {
   const name = doc.name;
   const uuid = doc.uuid;
@@ -115,8 +130,8 @@ export function intentOf(doc: DomainDoc): Intent {
         dev: entry.dev,
         mac: macText === undefined ? undefined : checkMacValue(domain, ref, macText),
         bridge: entry.bridge === undefined ? undefined : checkName(domain, ref, 'bridge', entry.bridge),
-        queues: iface?.queues ?? entry.queues ?? 1,
-        mtu: iface?.mtu ?? entry.mtu,
+        queues: checkCount(domain, ref, '<driver queues>', iface?.queues ?? entry.queues, 1, MAX_QUEUES) ?? 1,
+        mtu: checkCount(domain, ref, '<mtu size>', iface?.mtu ?? entry.mtu, MIN_MTU, MAX_MTU),
         iface: ref,
       });
       continue;
@@ -160,8 +175,8 @@ export function intentOf(doc: DomainDoc): Intent {
       dev: checkName(domain, ref, 'target dev', ref.dev),
       mac: i.mac === undefined ? undefined : checkMacValue(domain, ref, i.mac),
       bridge: undefined,
-      queues: i.queues ?? 1,
-      mtu: i.mtu,
+      queues: checkCount(domain, ref, '<driver queues>', i.queues, 1, MAX_QUEUES) ?? 1,
+      mtu: checkCount(domain, ref, '<mtu size>', i.mtu, MIN_MTU, MAX_MTU),
       iface: ref,
     });
   }

@@ -230,6 +230,34 @@ test('two hooks at once on two domains sharing a bridge the record asks to creat
   }
 });
 
+test('two releases at once without the lock (no create-bridge): each deletes only its own devices, both exit 0', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  try {
+    await withNetns(async (ns) => {
+      ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+      const env = hookEnv(dir);
+      const names = ['ra', 'rb'];
+      const doms = names.map((n, i) =>
+        web1
+          .replaceAll('web1', n)
+          .replace(/<uuid>.*<\/uuid>/, `<uuid>6f1c2a8e-5b0d-4c1e-9a53-0c7e1d2b3a5${i}</uuid>`)
+          .replaceAll('52:54:00:a1:', `52:54:00:b${i}:`),
+      );
+      for (let round = 0; round < 5; round++) {
+        for (const [i, x] of doms.entries()) assert.equal(hookIn(ns, [names[i]!, 'prepare', 'begin', '-'], x, env).status, 0, `round ${round}`);
+        assert.equal(ours(ns).length, 8, `round ${round}: four devices per domain`);
+        // Both plans are made from the same reading of the host; a shared deletion group would let one take the other's devices.
+        const [a, b] = await Promise.all(doms.map((x, i) => hookInAsync(ns, [names[i]!, 'release', 'end', '-'], x, env)));
+        assert.deepEqual([a!.status, a!.stderr, b!.status, b!.stderr], [0, '', 0, ''], `round ${round}`);
+        assert.deepEqual(ours(ns).map((l) => l.ifname), [], `round ${round}`);
+      }
+    });
+  } finally {
+    cleanup();
+  }
+});
+
 test('hook replay: --dry-run changes nothing; without it the same path runs in --netns', async (t) => {
   if (!requireRoot(t)) return;
   const { dir, cleanup } = tempDir();

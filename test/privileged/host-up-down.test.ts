@@ -48,7 +48,7 @@ test('tap0 on a bridge: up, up again runs nothing, a deleted tap comes back alon
     assert.equal(link(ns, 'tap1')?.master, 'br0');
 
     const dry = runCli(['down', file, '--netns', ns, '--dry-run']);
-    assert.equal(dry.stdout, [`ip -n ${ns} link set dev tap1 group 1986950656`, `ip -n ${ns} link set dev tap0 group 1986950656`, `ip -n ${ns} link del group 1986950656`, ''].join('\n'));
+    assert.equal(dry.stdout, [`ip -n ${ns} link set dev tap1 group 1753514496`, `ip -n ${ns} link set dev tap0 group 1753514496`, `ip -n ${ns} link del group 1753514496`, ''].join('\n'));
     assert.deepEqual(names(ns), ['br0', 'tap0', 'tap1']);
     const gone = runCli(['down', file, '--netns', ns]);
     assert.equal(gone.code, 0, gone.stderr);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookScript, isOurs, MARKER, readScript } from '../../src/hook/script.js';
 import { hasQemuD, parseVersion } from '../../src/hook/install.js';
@@ -129,6 +129,22 @@ test('older libvirt with a foreign DIR/qemu: it is left alone and the line to ad
     writeFileSync(join(dir, 'qemu'), FOREIGN);
     assert.equal(runCli(['hook', 'install', '--hooks-dir', dir, '--libvirt-version', '6.0.0', '--force']).code, 0);
     assert.ok(isOurs(readFileSync(join(dir, 'qemu'), 'utf8')));
+  }));
+
+test('an install that fails half-way leaves no temporary file (libvirt would run an executable one in qemu.d/)', () =>
+  withHooksDir((dir) => {
+    writeFileSync(join(dir, 'qemu'), FOREIGN, { mode: 0o755 });
+    // The chained script's path is taken by a directory: the final rename fails.
+    mkdirSync(join(dir, 'vnet-virt-qemu', 'x'), { recursive: true });
+    const r = runCli(['hook', 'install', '--hooks-dir', dir, '--libvirt-version', '6.0.0']);
+    assert.notEqual(r.code, 0);
+    assert.deepEqual(readdirSync(dir).sort(), ['qemu', 'vnet-virt-qemu']);
+    assert.equal(readFileSync(join(dir, 'qemu'), 'utf8'), FOREIGN);
+    // And a successful one leaves nothing beside the hook either.
+    rmSync(join(dir, 'vnet-virt-qemu'), { recursive: true });
+    assert.equal(runCli(['hook', 'install', '--hooks-dir', dir, '--libvirt-version', '9.0.0']).code, 0);
+    assert.deepEqual(readdirSync(join(dir, 'qemu.d')), ['vnet-virt']);
+    assert.deepEqual(readdirSync(dir).sort(), ['qemu', 'qemu.d']);
   }));
 
 test('install refuses bad settings before writing anything', () =>

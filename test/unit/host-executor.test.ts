@@ -129,7 +129,7 @@ test('execute down: every deletion is tried; what is not deleted is a leftover (
   const ip = new FakeIp();
   await execute(fullPlan(), { runner: ip.runner });
   const plan = planDown([web1()], parseLinks(ip.json()));
-  const G = '1986950656';
+  const G = '1753514496';
   ip.log.length = 0;
   ip.failWhen = (line) => (line === `link set dev veth1 group ${G}` ? 'RTNETLINK answers: Device or resource busy' : undefined);
   const e = await failing(ip, plan);

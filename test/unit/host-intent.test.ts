@@ -71,3 +71,20 @@ test('ownership: the same domain with and without <uuid> accepts the name marker
 test('ownership: a marker over 255 bytes is refused', () => {
   assert.throws(() => ownerOf({ name: 'x'.repeat(250), uuid: undefined, file: 'f.xml' }), (e: unknown) => e instanceof VnetError && e.code === 'E_NAME_TOO_LONG');
 });
+
+test('intent: a queue count or MTU that is not a whole number in range is exit 3 before any ip command sees it', () => {
+  const cases: [string, (s: string) => string, RegExp][] = [
+    ['db1.xml', (s) => s.replace("size='9000'", "size='1.5'"), /db1: <mtu size> '1\.5' is not a whole number from 68 to 65535 \(interface t-db1-b\)/],
+    ['db1.xml', (s) => s.replace("queues='4'", "queues='0'"), /db1: <driver queues> '0' is not a whole number from 1 to 256 \(interface t-db1-b\)/],
+    ['web1.xml', (s) => s.replace(/queues='2'/g, "queues='two'").replace(/<driver[^>]*>/, ''), /web1: <driver queues> 'NaN' is not a whole number .*\(interface t0\)/],
+    ['web1.xml', (s) => s.replace("bridge='br0' queues='2'", "bridge='br0' queues='2' mtu='1e9'"), /web1: <mtu size> '1000000000' .*\(interface t0\)/],
+  ];
+  for (const [file, edit, message] of cases) {
+    const text = edit(readFileSync(join(fixturesDir, 'host', file), 'utf8'));
+    assert.throws(
+      () => intentOf(DomainDoc.parse(text, file)),
+      (e: unknown) => e instanceof VnetError && e.exitCode === 3 && e.code === 'E_VALUE_INVALID' && e.file === file && message.test(e.message),
+      message.source,
+    );
+  }
+});

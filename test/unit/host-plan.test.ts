@@ -175,20 +175,20 @@ test('planDown: deletes ours (a veth pair once, macvtap first), reports foreign 
   let plan = planDown([intent('web1.xml')], facts(ip));
   // Two or more deletions go through one group: one kernel grace period instead of one per device.
   assert.deepEqual(lines(plan.steps.map((s) => s.argv)), [
-    'ip link set dev mvt0 group 1986950656',
-    'ip link set dev veth1 group 1986950656',
-    'ip link set dev t0 group 1986950656',
-    'ip link set dev br0 group 1986950656',
-    'ip link del group 1986950656',
+    'ip link set dev mvt0 group 1753514496',
+    'ip link set dev veth1 group 1753514496',
+    'ip link set dev t0 group 1753514496',
+    'ip link set dev br0 group 1753514496',
+    'ip link del group 1753514496',
   ]);
   assert.equal(plan.steps.at(-1)!.description, 'delete mvt0, veth1, t0, br0 at once');
   assert.deepEqual(plan.notes, []);
 
   ip.add({ name: 'guest', kind: 'tap', master: 'br0' });
   ip.links.get('t0')!.alias = 'vnet-virt:someone-else';
-  ip.links.get('guest')!.group = '1986950656';
+  ip.links.get('guest')!.group = '1753514496';
   plan = planDown([intent('web1.xml')], facts(ip));
-  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link set dev mvt0 group 1986950657', 'ip link set dev veth1 group 1986950657', 'ip link del group 1986950657'], 'a group in use is skipped');
+  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link set dev mvt0 group 1753514497', 'ip link set dev veth1 group 1753514497', 'ip link del group 1753514497'], 'a group in use is skipped');
   assert.deepEqual(
     plan.notes.map((n) => n.message),
     [
@@ -214,5 +214,24 @@ test('planDown: a device created by the CLI from a file without <uuid> is owned 
   const ip = new FakeIp();
   for (const s of planUp([intent('db1.xml')], facts(ip)).steps) await ip.runner(s.argv);
   const plan = planDown([intent('db1-uuid.xml')], facts(ip));
-  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link set dev t-db1-b group 1986950656', 'ip link set dev t-db1 group 1986950656', 'ip link del group 1986950656']);
+  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link set dev t-db1-b group 1855212856', 'ip link set dev t-db1 group 1855212856', 'ip link del group 1855212856']);
+});
+
+test('planDown: two domains torn down at once (libvirt releases several) delete through different groups', async () => {
+  const ip = new FakeIp();
+  const other = (s: string): string => s.replace(/<uuid>[^<]*<\/uuid>/, '<uuid>11111111-2222-4333-8444-555555555555</uuid>').replaceAll('web1', 'web2').replace(/\b(t0|veth[01]|mvt0)\b/g, '$1b');
+  for (const d of [intent('web1.xml'), intent('web1.xml', other)]) for (const s of planUp([d], facts(ip), { createBridge: true }).steps) await ip.runner(s.argv);
+  // Both plans are made from the same reading of the host, as two concurrent hooks would.
+  const seen = facts(ip);
+  const groupOf = (plan: ReturnType<typeof planDown>): string => plan.steps.at(-1)!.argv.at(-1)!;
+  const a = planDown([intent('web1.xml')], seen);
+  const b = planDown([intent('web1.xml', other)], seen);
+  assert.equal(a.steps.at(-1)!.effect.type, 'delete-group');
+  assert.equal(b.steps.at(-1)!.effect.type, 'delete-group');
+  assert.notEqual(groupOf(a), groupOf(b));
+  // Interleaved as the kernel might run them: a's group deletion takes only a's devices.
+  for (const s of [...a.steps.slice(0, -1), ...b.steps.slice(0, -1), a.steps.at(-1)!]) await ip.runner(s.argv);
+  assert.deepEqual([...ip.links.keys()].filter((n) => n.endsWith('b')).sort(), ['mvt0b', 't0b', 'veth0b', 'veth1b']);
+  await ip.runner(b.steps.at(-1)!.argv);
+  assert.deepEqual([...ip.links.keys()].sort(), ['br0']);
 });

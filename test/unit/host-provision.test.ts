@@ -53,7 +53,7 @@ test('down: notes what is not ours through log and the report; down twice = down
   const logged: string[] = [];
   const r = await down([doc('web1.xml')], { runner: ip.runner, log: (l) => logged.push(l) });
   assertSchema('up-result', r);
-  assert.deepEqual(r.steps.map((s) => s.command), ['ip link set dev mvt0 group 1986950656', 'ip link set dev veth1 group 1986950656', 'ip link del group 1986950656']);
+  assert.deepEqual(r.steps.map((s) => s.command), ['ip link set dev mvt0 group 1753514496', 'ip link set dev veth1 group 1753514496', 'ip link del group 1753514496']);
   assert.deepEqual(logged, ["web1: t0 is not ours (its alias is 'mine'); left as it is (interface t0)"]);
   assert.deepEqual(r.notes, logged);
   const again = await down([doc('web1.xml')], { runner: ip.runner });
