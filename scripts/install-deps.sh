@@ -9,7 +9,7 @@ packages=(
   libvirt-clients        # virt-xml-validate, virsh
   libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86  # the system tests' libvirtd and guests
   busybox-static cpio    # the guest's initramfs
-  util-linux             # unshare, flock
+  util-linux             # unshare (the system tests' private mounts)
   hyperfine jq
 )
 missing=()

@@ -18,7 +18,7 @@ export function registerHookCommands(program: Command, out: (s: string) => void)
     .option('--grace <seconds>', 'time an aborted call gets to undo (default 5)')
     .option('--log <file>', "log file, or 'none' (default /var/log/libvirt/vnet-virt-hook.log)")
     .option('--create-bridge', 'create a missing bridge the record names (serialised by a lock)')
-    .option('--lock <file>', 'lock file for shared work (default /run/vnet-virt/hook.lock)')
+    .option('--lock <name>', 'name of the lock hooks take around their work (default vnet-virt-hook)')
     .option('--config <file>', 'config file the hook reads (default /etc/vnet-virt/hook.conf)')
     .addOption(new Option('--libvirt-version <x.y.z>', 'lay out files for this libvirt (default: libvirtd --version)'))
     .action(async (opts) => {

@@ -9,7 +9,6 @@ import { run } from '../host/run.js';
 import type { Runner, RunResult } from '../host/run.js';
 import type { Early, EarlyProbe } from './early.js';
 import type { HookAction, HookIO, HookOverrides, HookResult } from './dispatch.js';
-import type { HeldLock } from './lock.js';
 import { openHookLog } from './log.js';
 import type { HookSettings } from './settings.js';
 
@@ -133,7 +132,6 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
     log(`time limit of ${formatSeconds(settings.timeoutMs)} reached: aborting and undoing`);
     controller.abort(timedOut);
   }, settings.timeoutMs);
-  let lock: HeldLock | undefined;
   try {
     log(
       `${req.action} begins (netns ${netns ?? 'current'}, limit ${formatSeconds(settings.timeoutMs)}` +
@@ -145,16 +143,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
       log(`${req.action}: the record lists no interface: nothing to do (${ms()})`);
       return { code: 0, outcome: 'empty-record' };
     }
-    // Only a bridge that may be created is shared between domains; per-domain devices need no lock.
-    if (settings.createBridge && !overrides.dryRun) {
-      const { acquireLock } = await import('./lock.js');
-      lock = await acquireLock(settings.lockFile, {
-        waitMs: Math.max(1, settings.timeoutMs - (performance.now() - started)),
-        signal: controller.signal,
-        holder: `${req.domain} ${operation}`,
-      });
-      log(`lock ${settings.lockFile} taken (${ms()})`);
-    }
+    if (early.lock) log(`lock ${(await early.lock).file} taken (${ms()})`);
     const run = req.action === 'up' ? up : down;
     const work = run([doc], {
       netns,
@@ -177,7 +166,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
     return { code, outcome: 'failed' };
   } finally {
     clearTimeout(timer);
-    lock?.release();
+    early.lock?.then((l) => l.release(), () => {});
     fileLog?.close();
   }
 }

@@ -53,7 +53,7 @@ export async function hookMain(args: readonly string[], io: HookIO, overrides: H
   // The probe starts as soon as early.js is in; action.js's graph loads meanwhile.
   const actionModule = import('./action.js');
   const { startEarly } = await import('./early.js');
-  const early = startEarly(io.env, overrides);
+  const early = startEarly(io.env, overrides, `${domain} ${op}/${sub}`);
   const { runHookAction } = await actionModule;
   return runHookAction({ domain, op, sub, action, xml }, io, overrides, early);
 }

@@ -1,14 +1,16 @@
-// The lock around anything hooks share (creating a bridge). flock(2) on a file
-// we keep open: the kernel drops it when the holder exits, even by SIGKILL, so
-// a crashed hook can never leave a stale lock. Node has no flock(), so the
-// util-linux `flock` takes it on our descriptor (passed as its fd 3) and exits;
-// the lock belongs to the open file description, which stays ours.
-import { spawn } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+// The lock hooks take around their work on the host. It is a listening Unix
+// socket in Linux's abstract namespace: binding a name is exclusive, it costs
+// no process and no file, and the kernel frees the name the moment the holder
+// exits, even by SIGKILL, so a crashed hook can never leave a stale lock.
+// Abstract names belong to the network namespace, which is exactly the scope
+// of the devices the hook changes. A waiter connects to the holder and tries
+// again when that connection closes (release or death): no polling.
+import { createConnection, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { VnetError, ExitCode } from '../errors.js';
 
 export interface HeldLock {
+  /** The lock's key (the configured `lock` setting). */
   readonly file: string;
   release(): void;
 }
@@ -17,61 +19,100 @@ export interface LockOptions {
   /** Give up after this long. */
   waitMs: number;
   signal?: AbortSignal | undefined;
-  /** Written into the lock file for people reading it; not used for correctness. */
+  /** Sent to waiters that connect, for people debugging a wait; not used for correctness. */
   holder?: string | undefined;
 }
 
-const lockError = (file: string, message: string): VnetError =>
+const lockError = (key: string, message: string): VnetError =>
   new VnetError(message, {
     code: 'E_HOOK_LOCK',
     exitCode: ExitCode.hostFailedUndone,
-    where: `lock ${file}`,
-    hint: 'another vnet-virt hook holds it; its pid is in the file',
+    where: `lock ${key}`,
+    hint: 'another vnet-virt hook holds it: see the hook log',
   });
 
-export async function acquireLock(file: string, opts: LockOptions): Promise<HeldLock> {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
-  // O_CLOEXEC (libuv's default) keeps the descriptor out of the `ip` children.
-  const fd = openSync(file, 'a', 0o644);
-  try {
-    const code = await flockOn(fd, opts.waitMs, opts.signal);
-    if (code === 1) throw lockError(file, `could not take the lock within ${opts.waitMs} ms`);
-    if (code !== 0) throw lockError(file, `flock(1) failed (exit ${code}); is util-linux installed?`);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  try {
-    ftruncateSync(fd, 0);
-    writeSync(fd, `${process.pid} ${opts.holder ?? ''}\n`);
-  } catch {
-    // Diagnostics only.
-  }
-  let held = true;
-  return {
-    file,
-    release: () => {
-      if (held) closeSync(fd);
-      held = false;
-    },
-  };
+/** The abstract socket name for a key: at most 107 bytes, as sockaddr_un allows. */
+export function socketName(key: string): string {
+  const name = `vnet-virt-lock:${key}`;
+  if (Buffer.byteLength(name) <= 100) return `\0${name}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return `\0vnet-virt-lock:#${h.toString(16)}:${key.slice(-60)}`;
 }
 
-function flockOn(fd: number, waitMs: number, signal: AbortSignal | undefined): Promise<number> {
+function tryBind(name: string, holder: string): Promise<Server | undefined> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const child = spawn('flock', ['--exclusive', '--wait', (waitMs / 1000).toFixed(3), '3'], {
-      stdio: ['ignore', 'ignore', 'ignore', fd],
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s)).on('error', () => {});
+      s.end(`${process.pid} ${holder}\n`, () => {});
     });
-    const onAbort = (): void => {
-      child.kill('SIGKILL');
-      reject(signal!.reason);
+    server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(undefined) : reject(e)));
+    server.listen(name, () => {
+      // Waiters learn of the release by their connection closing.
+      server.on('close', () => sockets.forEach((s) => s.destroy()));
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+/** Resolves when the holder's side of a connection closes (or the connection fails: the holder is gone). */
+function holderGone(name: string, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const c = createConnection(name);
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      c.destroy();
+      resolve();
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', () => resolve(127));
-    child.on('close', (code) => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(code ?? 1);
-    });
+    c.on('data', () => {}).on('close', done).on('error', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function acquireLock(key: string, opts: LockOptions): Promise<HeldLock> {
+  const name = socketName(key);
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(lockError(key, `could not take the lock within ${opts.waitMs} ms`)), opts.waitMs);
+  const onAbort = (): void => stop.abort(opts.signal!.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      if (stop.signal.aborted) throw stop.signal.reason;
+      const server = await tryBind(name, opts.holder ?? '');
+      if (server) {
+        if (stop.signal.aborted) {
+          server.close();
+          throw stop.signal.reason;
+        }
+        let held = true;
+        return {
+          file: key,
+          release: () => {
+            if (held) server.close();
+            held = false;
+          },
+        };
+      }
+      await holderGone(name, stop.signal);
+    }
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Who holds the lock ("PID holder"), or undefined when it is free. */
+export function lockHolder(key: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const c = createConnection(socketName(key));
+    c.setEncoding('utf8')
+      .on('data', (d: string) => (text += d))
+      .on('end', () => resolve(text.trim() || undefined))
+      .on('error', () => resolve(undefined));
   });
 }

@@ -23,7 +23,7 @@ export function hookScript(spec: ScriptSpec): string {
     '#!/bin/sh',
     MARKER,
     '# libvirt runs it as: <domain> <operation> <sub-operation> <extra>, with the domain XML on stdin.',
-    '# libvirtd may run hooks with a short PATH; ip(8) and flock(1) live in these.',
+    '# libvirtd may run hooks with a short PATH; ip(8) lives in these.',
     'PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
     'export PATH',
   ];

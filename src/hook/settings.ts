@@ -27,7 +27,7 @@ export const DEFAULTS = {
   log: '/var/log/libvirt/vnet-virt-hook.log',
   netns: '',
   'create-bridge': 'no',
-  lock: '/run/vnet-virt/hook.lock',
+  lock: 'vnet-virt-hook',
 } as const;
 export type SettingKey = keyof typeof DEFAULTS;
 export const SETTING_KEYS = Object.keys(DEFAULTS) as SettingKey[];
