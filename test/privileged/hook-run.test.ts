@@ -31,6 +31,19 @@ function hookEnv(dir: string, extra: Record<string, string> = {}): NodeJS.Proces
   };
 }
 
+/** A throwaway namespace holding br0, and a temporary folder for the hook's config, log and lock, with their env. */
+async function withHookHost(fn: (ns: string, dir: string, env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  try {
+    await withNetns(async (ns) => {
+      ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+      await fn(ns, dir, hookEnv(dir));
+    });
+  } finally {
+    cleanup();
+  }
+}
+
 function hookIn(ns: string, args: string[], input: string, env: NodeJS.ProcessEnv): HookRun {
   const t0 = performance.now();
   const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, entry, ...args], { input, env, encoding: 'utf8' });
@@ -233,119 +246,98 @@ test('two hooks at once on two domains sharing a bridge the record asks to creat
 
 test('two releases at once, and two CLI downs at once (which take no lock): each deletes only its own devices', async (t) => {
   if (!requireRoot(t)) return;
-  const { dir, cleanup } = tempDir();
-  try {
-    await withNetns(async (ns) => {
-      ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
-      const env = hookEnv(dir);
-      const names = ['ra', 'rb'];
-      const doms = names.map((n, i) =>
-        web1
-          .replaceAll('web1', n)
-          .replace(/<uuid>.*<\/uuid>/, `<uuid>6f1c2a8e-5b0d-4c1e-9a53-0c7e1d2b3a5${i}</uuid>`)
-          .replaceAll('52:54:00:a1:', `52:54:00:b${i}:`),
-      );
-      for (let round = 0; round < 5; round++) {
-        for (const [i, x] of doms.entries()) assert.equal(hookIn(ns, [names[i]!, 'prepare', 'begin', '-'], x, env).status, 0, `round ${round}`);
-        assert.equal(ours(ns).length, 8, `round ${round}: four devices per domain`);
-        // Both plans are made from the same reading of the host; a shared deletion group would let one take the other's devices.
-        const [a, b] = await Promise.all(doms.map((x, i) => hookInAsync(ns, [names[i]!, 'release', 'end', '-'], x, env)));
-        assert.deepEqual([a!.status, a!.stderr, b!.status, b!.stderr], [0, '', 0, ''], `round ${round}`);
-        assert.deepEqual(ours(ns).map((l) => l.ifname), [], `round ${round}`);
-      }
-      // The hooks above are serialised by their lock; `vnet-virt down` is not, so there the plans really race.
-      const files = doms.map((x, i) => {
-        const f = join(dir, `${names[i]}.xml`);
-        writeFileSync(f, x);
-        return f;
-      });
-      for (let round = 0; round < 5; round++) {
-        for (const [i, x] of doms.entries()) assert.equal(hookIn(ns, [names[i]!, 'prepare', 'begin', '-'], x, env).status, 0, `cli round ${round}`);
-        const downs = await Promise.all(
-          files.map(
-            (f) =>
-              new Promise<[number | null, string]>((resolve) => {
-                const c = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'down', f, '--netns', ns], { stdio: ['ignore', 'ignore', 'pipe'] });
-                let err = '';
-                c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-                c.on('close', (code) => resolve([code, err]));
-              }),
-          ),
-        );
-        assert.deepEqual(downs, [[0, ''], [0, '']], `cli round ${round}`);
-        assert.deepEqual(ours(ns).map((l) => l.ifname), [], `cli round ${round}`);
-      }
+  await withHookHost(async (ns, dir, env) => {
+    const names = ['ra', 'rb'];
+    const doms = names.map((n, i) =>
+      web1
+        .replaceAll('web1', n)
+        .replace(/<uuid>.*<\/uuid>/, `<uuid>6f1c2a8e-5b0d-4c1e-9a53-0c7e1d2b3a5${i}</uuid>`)
+        .replaceAll('52:54:00:a1:', `52:54:00:b${i}:`),
+    );
+    for (let round = 0; round < 5; round++) {
+      for (const [i, x] of doms.entries()) assert.equal(hookIn(ns, [names[i]!, 'prepare', 'begin', '-'], x, env).status, 0, `round ${round}`);
+      assert.equal(ours(ns).length, 8, `round ${round}: four devices per domain`);
+      // Both plans are made from the same reading of the host; a shared deletion group would let one take the other's devices.
+      const [a, b] = await Promise.all(doms.map((x, i) => hookInAsync(ns, [names[i]!, 'release', 'end', '-'], x, env)));
+      assert.deepEqual([a!.status, a!.stderr, b!.status, b!.stderr], [0, '', 0, ''], `round ${round}`);
+      assert.deepEqual(ours(ns).map((l) => l.ifname), [], `round ${round}`);
+    }
+    // The hooks above are serialised by their lock; `vnet-virt down` is not, so there the plans really race.
+    const files = doms.map((x, i) => {
+      const f = join(dir, `${names[i]}.xml`);
+      writeFileSync(f, x);
+      return f;
     });
-  } finally {
-    cleanup();
-  }
+    for (let round = 0; round < 5; round++) {
+      for (const [i, x] of doms.entries()) assert.equal(hookIn(ns, [names[i]!, 'prepare', 'begin', '-'], x, env).status, 0, `cli round ${round}`);
+      const downs = await Promise.all(
+        files.map(
+          (f) =>
+            new Promise<[number | null, string]>((resolve) => {
+              const c = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'down', f, '--netns', ns], { stdio: ['ignore', 'ignore', 'pipe'] });
+              let err = '';
+              c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+              c.on('close', (code) => resolve([code, err]));
+            }),
+        ),
+      );
+      assert.deepEqual(downs, [[0, ''], [0, '']], `cli round ${round}`);
+      assert.deepEqual(ours(ns).map((l) => l.ifname), [], `cli round ${round}`);
+    }
+  });
 });
 
 test('hook replay: --dry-run changes nothing; without it the same path runs in --netns', async (t) => {
   if (!requireRoot(t)) return;
-  const { dir, cleanup } = tempDir();
-  try {
-    await withNetns(async (ns) => {
-      ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
-      const env = hookEnv(dir);
-      const xml = join(fixturesDir, 'hook/web1.xml');
-      const dry = runCli(['hook', 'replay', '--xml', xml, 'prepare', 'begin', '--dry-run', '--netns', ns], { env });
-      assert.equal(dry.code, 0, dry.stderr);
-      assert.ok(dry.stdout.includes('t-web1-0'), dry.stdout);
-      assert.match(dry.stderr, /web1 prepare\/begin \[\d+\] up begins \(netns vnet-test-[0-9a-f]+, limit 10 s, dry run\)/);
-      assert.deepEqual(ours(ns).map((l) => l.ifname), []);
-      assert.equal(existsSync(join(dir, 'hook.log')), false, 'replay logs to stderr, not the hook log');
+  await withHookHost(async (ns, dir, env) => {
+    const xml = join(fixturesDir, 'hook/web1.xml');
+    const dry = runCli(['hook', 'replay', '--xml', xml, 'prepare', 'begin', '--dry-run', '--netns', ns], { env });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.ok(dry.stdout.includes('t-web1-0'), dry.stdout);
+    assert.match(dry.stderr, /web1 prepare\/begin \[\d+\] up begins \(netns vnet-test-[0-9a-f]+, limit 10 s, dry run\)/);
+    assert.deepEqual(ours(ns).map((l) => l.ifname), []);
+    assert.equal(existsSync(join(dir, 'hook.log')), false, 'replay logs to stderr, not the hook log');
 
-      const real = runCli(['hook', 'replay', '--xml', xml, 'prepare', 'begin', '--netns', ns], { env });
-      assert.equal(real.code, 0, real.stderr);
-      assert.ok(link(ns, 't-web1-0'));
-      const other = runCli(['hook', 'replay', '--xml', xml, 'start', 'begin', '--netns', ns], { env });
-      assert.equal(other.code, 0);
-      assert.match(other.stderr, /only "prepare begin" and "release end" do anything/);
-      const rel = runCli(['hook', 'replay', '--xml', xml, 'release', 'end', '--netns', ns], { env });
-      assert.equal(rel.code, 0, rel.stderr);
-      assert.deepEqual(ours(ns).map((l) => l.ifname), []);
-    });
-  } finally {
-    cleanup();
-  }
+    const real = runCli(['hook', 'replay', '--xml', xml, 'prepare', 'begin', '--netns', ns], { env });
+    assert.equal(real.code, 0, real.stderr);
+    assert.ok(link(ns, 't-web1-0'));
+    const other = runCli(['hook', 'replay', '--xml', xml, 'start', 'begin', '--netns', ns], { env });
+    assert.equal(other.code, 0);
+    assert.match(other.stderr, /only "prepare begin" and "release end" do anything/);
+    const rel = runCli(['hook', 'replay', '--xml', xml, 'release', 'end', '--netns', ns], { env });
+    assert.equal(rel.code, 0, rel.stderr);
+    assert.deepEqual(ours(ns).map((l) => l.ifname), []);
+  });
 });
 
 test('a hook waits for the lock before it reads or changes the host; a killed holder frees it', async (t) => {
   if (!requireRoot(t)) return;
-  const { dir, cleanup } = tempDir();
-  try {
-    await withNetns(async (ns) => {
-      ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
-      const env = hookEnv(dir);
-      // Another hook's work in progress: a process in the namespace that holds the same lock.
-      const lockModule = join(repoRoot, 'dist/src/hook/lock.js');
-      const key = `${env.VNET_VIRT_HOOK_LOCK}@`;
-      const holder = spawn(
-        'ip',
-        ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e',
-          `const { acquireLock } = await import(${JSON.stringify(lockModule)}); await acquireLock(${JSON.stringify(key)}, { waitMs: 5000, holder: 'web2 release/end' }); console.log('held'); setInterval(() => {}, 1000);`],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      try {
-        await once(holder.stdout!, 'data');
-        const pending = hookInAsync(ns, ['web1', 'prepare', 'begin', '-'], web1, env);
-        await new Promise((r) => setTimeout(r, 500));
-        assert.deepEqual(ours(ns).map((l) => l.ifname), [], 'nothing is read or changed while another hook holds the lock');
-        holder.kill('SIGKILL');
-        const r = await pending;
-        assert.equal(r.status, 0, r.stderr);
-        assert.ok(link(ns, 't-web1-0'), 'the hook went on once the holder was gone');
-        const log = readFileSync(join(dir, 'hook.log'), 'utf8');
-        assert.match(log, /web1 prepare\/begin .*lock .* taken \((\d+) ms\)/);
-        assert.ok(Number(log.match(/lock .* taken \((\d+) ms\)/)![1]) >= 300, 'it waited for the holder');
-      } finally {
-        holder.kill('SIGKILL');
-      }
-      assert.equal(hookIn(ns, ['web1', 'release', 'end', '-'], web1, env).status, 0);
-      assert.deepEqual(ours(ns).map((l) => l.ifname), []);
-    });
-  } finally {
-    cleanup();
-  }
+  await withHookHost(async (ns, dir, env) => {
+    // Another hook's work in progress: a process in the namespace that holds the same lock.
+    const lockModule = join(repoRoot, 'dist/src/hook/lock.js');
+    const key = `${env.VNET_VIRT_HOOK_LOCK}@`;
+    const holder = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e',
+        `const { acquireLock } = await import(${JSON.stringify(lockModule)}); await acquireLock(${JSON.stringify(key)}, { waitMs: 5000, holder: 'web2 release/end' }); console.log('held'); setInterval(() => {}, 1000);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(holder.stdout!, 'data');
+      const pending = hookInAsync(ns, ['web1', 'prepare', 'begin', '-'], web1, env);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(ours(ns).map((l) => l.ifname), [], 'nothing is read or changed while another hook holds the lock');
+      holder.kill('SIGKILL');
+      const r = await pending;
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(link(ns, 't-web1-0'), 'the hook went on once the holder was gone');
+      const log = readFileSync(join(dir, 'hook.log'), 'utf8');
+      assert.match(log, /web1 prepare\/begin .*lock .* taken \((\d+) ms\)/);
+      assert.ok(Number(log.match(/lock .* taken \((\d+) ms\)/)![1]) >= 300, 'it waited for the holder');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    assert.equal(hookIn(ns, ['web1', 'release', 'end', '-'], web1, env).status, 0);
+    assert.deepEqual(ours(ns).map((l) => l.ifname), []);
+  });
 });
