@@ -66,6 +66,8 @@ export class XmlSyntaxError extends Error {
  * A name at `lastIndex` (sticky): one regex run per name, not one per character.
  * XML 1.0 (5th edition) NameStartChar and NameChar exactly, as libxml2 checks them.
  */
+/** The ASCII part of NAME: the same answer wherever the name and the character after it are ASCII. */
+const ASCII_NAME = /[A-Za-z_:][A-Za-z0-9_:.-]*/y;
 const NAME =
   /[A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}][A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}\-.0-9\u{B7}\u{300}-\u{36F}\u{203F}-\u{2040}]*/uy;
 const NO_NAMESPACES: ReadonlyMap<string, string> = new Map();
@@ -170,8 +172,13 @@ export function parseXml(text: string): XmlDocumentTree {
     else top.push(node);
   };
   const readName = (): string => {
-    NAME.lastIndex = pos;
-    const m = NAME.exec(text);
+    ASCII_NAME.lastIndex = pos;
+    let m = ASCII_NAME.exec(text);
+    // Names are nearly always ASCII; the exact pattern decides wherever another character is involved.
+    if (!m || text.charCodeAt(pos + m[0].length) >= 0x80) {
+      NAME.lastIndex = pos;
+      m = NAME.exec(text);
+    }
     if (!m) fail(text, pos, 'expected a name');
     pos += m[0].length;
     return m[0];
