@@ -128,3 +128,21 @@ test('option checks: usage errors (exit 2) naming the option', () => {
   refused(() => targetOf('0'), 'E_PID_INVALID', 2, 'TARGET');
   refused(() => planVeth({ target: targetOf('x'.repeat(240)), hostEnd: 've-x', containerEnd: 'host0' }, facts([], [])), 'E_NAME_TOO_LONG', 2, 'TARGET');
 });
+
+test('executor: the host side batches; commands inside the container run one by one', async () => {
+  const { execute } = await import('../../src/host/executor.js');
+  const calls: { argv: string[]; input: string | undefined }[] = [];
+  const plan = planVeth({ target: pid, hostEnd: 've-4242', containerEnd: 'host0', bridge: 'br0' }, facts([link('br0', 'bridge')], [], 'ns1'));
+  await execute(plan, {
+    runner: async (argv, opts) => {
+      calls.push({ argv: [...argv], input: opts?.input });
+      return { argv, code: 0, stdout: '', stderr: '' };
+    },
+  });
+  assert.deepEqual(calls.map((c) => c.argv.join(' ')), [
+    'ip -n ns1 -batch -',
+    'nsenter -t 4242 -n ip link set dev host0 alias vnet-virt:container:4242',
+    'nsenter -t 4242 -n ip link set dev host0 up',
+  ]);
+  assert.equal(calls[0]!.input!.split('\n').filter(Boolean).length, 4);
+});
