@@ -6,6 +6,7 @@ import { registerHookCommands } from './hook.js';
 import { registerHostCommands } from './host.js';
 import { registerLintCommand } from './lint.js';
 import { registerNetnsCommands } from './netns.js';
+import { registerContainerCommands } from './container.js';
 
 export const out = (s: string): void => {
   process.stdout.write(s);
@@ -113,6 +114,7 @@ export function buildProgram(): Command {
   registerLintCommand(program, out, collect);
   registerHookCommands(program, out);
   registerNetnsCommands(program, out);
+  registerContainerCommands(program, out);
   return program;
 }
 

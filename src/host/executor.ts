@@ -85,6 +85,11 @@ class StepRunner {
     return this.netns ? ['ip', '-n', this.netns] : ['ip'];
   }
 
+  private ownsArgv(argv: readonly string[]): boolean {
+    const prefix = this.prefix();
+    return prefix.every((w, k) => argv[k] === w) && !argv[prefix.length]?.startsWith('-');
+  }
+
   private async probe(): Promise<HostFacts> {
     this.processes++;
     return this.opts.probe ? this.opts.probe() : readHostFacts(this.netns, this.runner);
@@ -111,6 +116,8 @@ class StepRunner {
       }
       const lines: string[] = [];
       for (let j = i; j < steps.length; j++) {
+        // Only `ip [-n NS]` of this plan batches; other commands (another namespace, nsenter) run alone.
+        if (!this.ownsArgv(steps[j]!.argv)) break;
         const line = batchLine(steps[j]!.argv.slice(skip));
         if (line === undefined) break;
         lines.push(line);
@@ -161,7 +168,7 @@ function leftovers(failures: Failure[], plan: Plan): Leftover[] {
     const devices = step.effect.type === 'delete-group' ? step.effect.devices : [step.device];
     for (const device of devices)
       if (!out.has(device))
-        out.set(device, { ...base, device, command: shellLine(plan.kind === 'down' ? ipArgv(plan.netns, ['link', 'del', 'dev', device]) : step.argv) });
+        out.set(device, { ...base, device, command: shellLine(plan.kind === 'down' ? (step.effect.type === 'delete' ? step.argv : ipArgv(plan.netns, ['link', 'del', 'dev', device])) : step.argv) });
   }
   return [...out.values()];
 }

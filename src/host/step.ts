@@ -7,7 +7,9 @@ export type Effect =
   | { type: 'delete'; device: string }
   /** One `ip link del group G` deleting all these devices at once. */
   | { type: 'delete-group'; device: string; devices: string[] }
-  | { type: 'set'; device: string; field: 'alias' | 'master' | 'up' | 'mtu' | 'mac' | 'mode' | 'group'; value: string | number | boolean | undefined };
+  | { type: 'set'; device: string; field: 'alias' | 'master' | 'up' | 'mtu' | 'mac' | 'mode' | 'group'; value: string | number | boolean | undefined }
+  /** An IP address added to a device (container commands); HostFacts carry no addresses. */
+  | { type: 'address'; device: string; address: string };
 
 export interface Step {
   /** The whole command: `ip [-n NS] ...`. */
@@ -54,5 +56,7 @@ export function effectVisible(effect: Effect, links: ReadonlyMap<string, Link>):
       return link === undefined;
     case 'set':
       return link !== undefined && link[effect.field] === effect.value;
+    case 'address':
+      return false;
   }
 }

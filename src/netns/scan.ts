@@ -14,7 +14,7 @@ export interface NetnsInfo {
   pids: number[];
   /** Command name of the lowest PID. */
   comm: string | undefined;
-  /** The namespace of PID 1 (the host's own; ours when PID 1 cannot be read). */
+  /** The initial namespace: the host's own (that of PID 1, or of the kernel threads). */
   isHost: boolean;
 }
 
@@ -35,8 +35,9 @@ export function scanNetns(procDir = '/proc', runDir = NETNS_RUN_DIR): NetnsInfo[
     if (!info) byInode.set(inode, (info = { inode, names: [], pids: [], comm: undefined, isHost: false }));
     return info;
   };
-  // PID 1 may be unreadable in a sandbox; then our own namespace stands for the host's.
-  const hostInode = inodeOf(join(procDir, '1/ns/net')) ?? inodeOf(join(procDir, 'self/ns/net'));
+  // Kernel threads (kthreadd is PID 2) always live in the initial namespace: the
+  // host's, also when PID 1 is unreadable and we run inside another namespace.
+  const hostInode = inodeOf(join(procDir, '1/ns/net')) ?? inodeOf(join(procDir, '2/ns/net')) ?? inodeOf(join(procDir, 'self/ns/net'));
   for (const entry of readdirSync(procDir)) {
     if (!/^\d+$/.test(entry)) continue;
     const inode = inodeOf(join(procDir, entry, 'ns/net'));
