@@ -168,6 +168,10 @@ test('container refusals: missing parent, missing namespace or process, the host
     const host = runCli(['container', 'veth', String(process.pid), '--dry-run']);
     assert.equal(host.code, 3);
     assert.match(host.stderr, /^vnet-virt: TARGET: process \d+ is in the host's own network namespace; /);
+    // From inside NS, a process of the machine's own namespace is still the host's (found by the kernel threads').
+    const hostFromNs = cliIn(ns, 'veth', String(process.pid), '--dry-run');
+    assert.equal(hostFromNs.code, 3, hostFromNs.stdout);
+    assert.match(hostFromNs.stderr, /^vnet-virt: TARGET: process \d+ is in the host's own network namespace; /);
     assert.deepEqual(linksIn(ns).map((l) => l.ifname), ['lo'], 'no refusal changed anything');
   });
 });
