@@ -4,14 +4,7 @@ import { inputError, usageError } from '../errors.js';
 import type { DomainDoc } from '../domain/doc.js';
 import { formatPci, interfacesOf, pciAddressesOf } from '../domain/interfaces.js';
 import type { InterfaceView, PciAddress } from '../domain/interfaces.js';
-import {
-  DIRECT_MODES,
-  ifnameProblem,
-  MACVTAP_MODES,
-  macProblem,
-  NIC_MODELS,
-  normalizeMac,
-} from '../domain/names.js';
+import { checkIfname, checkMac, DIRECT_MODES, MACVTAP_MODES, NIC_MODELS } from '../domain/names.js';
 import type { DirectMode, MacvtapMode } from '../domain/names.js';
 import { deriveIfname, deriveMac } from '../domain/derive.js';
 import { addInterface, addRecordEntry, devicesToRemember } from '../domain/patch.js';
@@ -86,23 +79,6 @@ export interface BuiltSpec {
 export type SpecBuilder<O> = (o: O) => (doc: DomainDoc) => BuiltSpec;
 
 // ---- option validation ----
-
-export function checkIfname(value: string, option: string): string {
-  const problem = ifnameProblem(value);
-  if (problem)
-    throw usageError('E_IFNAME_INVALID', `interface name '${value}' ${problem}`, {
-      where: option,
-      hint: 'give a name of 1-15 bytes without /, :, % or white space',
-    });
-  return value;
-}
-
-export function checkMac(value: string, option = '--mac'): string {
-  const problem = macProblem(value);
-  if (problem)
-    throw usageError('E_MAC_INVALID', `MAC '${value}' ${problem}`, { where: option, hint: 'give a unicast MAC such as 52:54:00:12:34:56' });
-  return normalizeMac(value);
-}
 
 function checkInt(value: string | undefined, option: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

@@ -6,7 +6,7 @@ import type { InterfaceView } from '../domain/interfaces.js';
 import { removeInterface, removeRecordEntry } from '../domain/patch.js';
 import { findRecord } from '../domain/record.js';
 import type { RecordEntry } from '../domain/record.js';
-import { checkIfname, checkMac } from './attach.js';
+import { checkIfname, checkMac } from '../domain/names.js';
 import { checkOutputOptions, emitDocument, readDomain } from './io.js';
 import type { OutputOptions } from './io.js';
 

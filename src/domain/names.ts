@@ -1,4 +1,5 @@
 // MAC addresses and interface names: what is valid for libvirt and Linux.
+import { usageError } from '../errors.js';
 
 /** Why a MAC is unusable, or undefined when it is fine for a guest NIC. */
 export function macProblem(mac: string): string | undefined {
@@ -50,3 +51,21 @@ export const NIC_MODELS = [
   'lan9118',
   'smc91c111',
 ] as const;
+
+/** An interface name given as an option: the name, or a usage error (exit 2) naming the option. */
+export function checkIfname(value: string, option: string): string {
+  const problem = ifnameProblem(value);
+  if (problem)
+    throw usageError('E_IFNAME_INVALID', `interface name '${value}' ${problem}`, {
+      where: option,
+      hint: 'give a name of 1-15 bytes without /, :, % or white space',
+    });
+  return value;
+}
+
+/** A MAC given as an option, normalised; or a usage error (exit 2) naming the option. */
+export function checkMac(value: string, option = '--mac', example = '52:54:00:12:34:56'): string {
+  const problem = macProblem(value);
+  if (problem) throw usageError('E_MAC_INVALID', `MAC '${value}' ${problem}`, { where: option, hint: `give a unicast MAC such as ${example}` });
+  return normalizeMac(value);
+}

@@ -8,6 +8,7 @@
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { VnetError, ExitCode } from '../errors.js';
+import { fnv1a } from '../host/fnv.js';
 
 export interface HeldLock {
   /** The lock's key (the configured `lock` setting). */
@@ -35,9 +36,7 @@ const lockError = (key: string, message: string): VnetError =>
 export function socketName(key: string): string {
   const name = `vnet-virt-lock:${key}`;
   if (Buffer.byteLength(name) <= 100) return `\0${name}`;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
-  return `\0vnet-virt-lock:#${h.toString(16)}:${key.slice(-60)}`;
+  return `\0vnet-virt-lock:#${fnv1a(key).toString(16)}:${key.slice(-60)}`;
 }
 
 function tryBind(name: string, holder: string): Promise<Server | undefined> {

@@ -3,13 +3,15 @@
 // Devices are created straight into the container's namespace (`ip link add
 // ... netns T`), so a name taken there fails the creation and leaves nothing.
 import { isIPv4, isIPv6 } from 'node:net';
-import { ifnameProblem, macProblem, MACVTAP_MODES, normalizeMac } from '../domain/names.js';
+import { checkIfname, checkMac as checkMacOption, ifnameProblem, MACVTAP_MODES } from '../domain/names.js';
+export { checkIfname };
 import type { MacvtapMode } from '../domain/names.js';
 import { inputError, usageError } from '../errors.js';
 import type { Link } from './facts.js';
 import { MARKER_PREFIX, MAX_ALIAS_BYTES } from './marker.js';
 import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
+import { fnv1a } from './fnv.js';
 
 /** The container: a named namespace (`ip netns`) or the namespace of a process. */
 export type Target = { kind: 'netns'; name: string; spec: string } | { kind: 'pid'; pid: number; spec: string };
@@ -50,12 +52,6 @@ export function insideArgv(t: Target, args: readonly string[]): string[] {
 /** The value `ip link ... netns X` takes. */
 const netnsArg = (t: Target): string => (t.kind === 'netns' ? t.name : String(t.pid));
 
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
 /** Truncates to at most `max` bytes without cutting a character. */
 function truncateBytes(text: string, max: number): string {
   let out = '';
@@ -79,18 +75,8 @@ export const defaultMacvlanName = (parent: string): string => truncateBytes(`mv-
 
 // ---- option checks (exit 2: the value itself is wrong) ----
 
-export function checkIfname(value: string, option: string): string {
-  const problem = ifnameProblem(value);
-  if (problem)
-    throw usageError('E_IFNAME_INVALID', `interface name '${value}' ${problem}`, { where: option, hint: 'give a name of 1-15 bytes without /, :, % or white space' });
-  return value;
-}
-
-export function checkMac(value: string, option = '--mac'): string {
-  const problem = macProblem(value);
-  if (problem) throw usageError('E_MAC_INVALID', `MAC '${value}' ${problem}`, { where: option, hint: 'give a unicast MAC such as 02:00:00:12:34:56' });
-  return normalizeMac(value);
-}
+/** Containers take locally administered MACs (02:...), as systemd-nspawn does. */
+export const checkMac = (value: string, option = '--mac'): string => checkMacOption(value, option, '02:00:00:12:34:56');
 
 /** An address with its prefix length, IPv4 or IPv6, exactly as `ip addr add` takes it. */
 export function checkCidr(value: string, option = '--address'): string {

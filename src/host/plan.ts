@@ -10,6 +10,7 @@ import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
 import { at, wantsOf } from './wants.js';
 import type { Origin, Want } from './wants.js';
+import { fnv1a } from './fnv.js';
 
 type SetField = Extract<Effect, { type: 'set' }>['field'];
 
@@ -204,13 +205,6 @@ export function freeGroup(links: ReadonlyMap<string, Link>, owners: readonly str
 /** Groups 2^30 .. 2^31: far from the groups people number by hand. */
 export const DELETE_GROUP_BASE = 0x40000000;
 const DELETE_GROUP_SPAN = 0x3fff0000;
-
-/** FNV-1a, 32 bits: cheap, and node:crypto stays off the hook's path. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
 
 /**
  * The deletions as steps. Each `ip link del` waits for the kernel's RCU grace
