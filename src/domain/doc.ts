@@ -30,6 +30,7 @@ export class DomainDoc {
           file,
           where: `line ${e.line}`,
           hint: 'fix the XML (xmllint --noout shows the same place)',
+          cause: e,
         });
       throw e;
     }

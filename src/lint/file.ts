@@ -3,7 +3,7 @@
 import { DomainDoc } from '../domain/doc.js';
 import { interfacesOf } from '../domain/interfaces.js';
 import { findRecord } from '../domain/record.js';
-import { parseXml, XmlSyntaxError } from '../domain/xml.js';
+import type { XmlSyntaxError } from '../domain/xml.js';
 import { VnetError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
 import type { SchemaVerdict } from '../schema/libvirt.js';
@@ -45,16 +45,6 @@ function reporterFor(file: string, rule: { id: string; severity: Finding['severi
   };
 }
 
-function syntaxFailure(text: string): { message: string; line: number } {
-  try {
-    parseXml(text);
-  } catch (e) {
-    if (e instanceof XmlSyntaxError) return { message: e.message, line: e.line };
-    throw e;
-  }
-  return { message: 'not well-formed', line: 1 };
-}
-
 /**
  * Adds what libvirt's schema said about a file to its outcome. libxml2 is stricter
  * than vnet-virt's parser in corners (encodings, character ranges): when it finds
@@ -87,7 +77,8 @@ export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): Fil
     }
     if (e.code !== 'E_XML_SYNTAX') throw e;
     out.status = 'not-well-formed';
-    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check(syntaxFailure(text), reporterFor(file, xmlSyntaxRule, out));
+    const cause = e.cause as XmlSyntaxError;
+    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message: cause.message, line: cause.line }, reporterFor(file, xmlSyntaxRule, out));
     return out;
   }
   out.root = 'domain';
