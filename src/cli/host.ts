@@ -3,28 +3,24 @@ import type { Command } from 'commander';
 
 const DOMAINS = "domain XML files, directories of them (every *.xml), or '-' for stdin";
 
-export function registerHostCommands(program: Command, out: (s: string) => void): void {
-  program
-    .command('up')
-    .description('create the host devices the domains need (marked as theirs) and bring them up; a second run does nothing')
+/** What up and down share: the domains, where, a dry run, and the report as JSON. */
+const changing = (cmd: Command): Command =>
+  cmd
     .argument('<domain...>', DOMAINS)
     .option('--netns <ns>', 'work inside this network namespace')
     .option('--dry-run', 'print the commands, one per line, and change nothing')
+    .option('--json', 'print the result as JSON (schemas/up-result.json)');
+
+export function registerHostCommands(program: Command, out: (s: string) => void): void {
+  changing(program.command('up').description('create the host devices the domains need (marked as theirs) and bring them up; a second run does nothing'))
     .option('--adopt', 'take over existing devices with the right name: mark them and fix what can be fixed')
     .option('--create-bridge', 'create a missing bridge (marked as ours) instead of refusing')
-    .option('--json', 'print the result as JSON (schemas/up-result.json)')
     .action(async (inputs: string[], opts) => {
       const { runUp } = await import('../commands/up.js');
       await runUp(inputs, opts, out);
     });
 
-  program
-    .command('down')
-    .description("delete the devices that carry the domains' markers; anything else is reported and left")
-    .argument('<domain...>', DOMAINS)
-    .option('--netns <ns>', 'work inside this network namespace')
-    .option('--dry-run', 'print the commands, one per line, and change nothing')
-    .option('--json', 'print the result as JSON (schemas/up-result.json)')
+  changing(program.command('down').description("delete the devices that carry the domains' markers; anything else is reported and left"))
     .action(async (inputs: string[], opts) => {
       const { runDown } = await import('../commands/down.js');
       await runDown(inputs, opts, out);
