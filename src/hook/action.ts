@@ -143,7 +143,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
       log(`${req.action}: the record lists no interface: nothing to do (${ms()})`);
       return { code: 0, outcome: 'empty-record' };
     }
-    if (early.lock) log(`lock ${(await early.lock).file} taken (${ms()})`);
+    if (early.lock) log(`lock ${(await early.lock).key} taken (${ms()})`);
     const run = req.action === 'up' ? up : down;
     const work = run([doc], {
       netns,

@@ -34,7 +34,7 @@ export function startEarly(env: Readonly<Record<string, string | undefined>>, ov
   const startedAt = performance.now();
   if (overrides.dryRun) return { settings, probe: { argv, startedAt, result: run(argv) } };
   // The kernel scopes the lock to our network namespace; --netns names another one.
-  const lock = acquireLock(`${settings.lockFile}@${netns ?? ''}`, { waitMs: settings.timeoutMs, holder });
+  const lock = acquireLock(`${settings.lockName}@${netns ?? ''}`, { waitMs: settings.timeoutMs, holder });
   lock.catch(() => {});
   return { settings, lock, probe: { argv, startedAt, result: lock.then(() => run(argv)) } };
 }

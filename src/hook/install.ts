@@ -256,7 +256,7 @@ export function statusLines(hooksDir: string): string[] {
       `timeout: ${s.timeoutMs / 1000} s ${src('timeout')}, grace ${s.graceMs / 1000} s ${src('grace')}`,
       `log: ${s.logFile ?? 'none'} ${src('log')}`,
       `netns: ${s.netns ?? 'the hook\'s own (libvirtd\'s)'} ${src('netns')}`,
-      `create-bridge: ${s.createBridge ? 'yes' : 'no'} ${src('create-bridge')}, lock ${s.lockFile} ${src('lock')}`,
+      `create-bridge: ${s.createBridge ? 'yes' : 'no'} ${src('create-bridge')}, lock ${s.lockName} ${src('lock')}`,
     );
   } catch (e) {
     lines.push(`settings: invalid: ${e instanceof VnetError ? e.oneLine() : String(e)}`);

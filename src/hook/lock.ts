@@ -11,8 +11,8 @@ import { VnetError, ExitCode } from '../errors.js';
 import { fnv1a } from '../host/fnv.js';
 
 export interface HeldLock {
-  /** The lock's key (the configured `lock` setting). */
-  readonly file: string;
+  /** The lock's key (the configured `lock` setting and the namespace). */
+  readonly key: string;
   release(): void;
 }
 
@@ -89,7 +89,7 @@ export async function acquireLock(key: string, opts: LockOptions): Promise<HeldL
         }
         let held = true;
         return {
-          file: key,
+          key,
           release: () => {
             if (held) server.close();
             held = false;

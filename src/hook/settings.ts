@@ -14,7 +14,8 @@ export interface HookSettings {
   netns: string | undefined;
   /** Create a missing bridge named by the record (serialised with the lock). */
   createBridge: boolean;
-  lockFile: string;
+  /** Name of the abstract-socket lock hooks take around their work. */
+  lockName: string;
   configFile: string;
   /** Where each value came from, for `hook status`. */
   sources: Record<SettingKey, 'default' | 'config' | 'env'>;
@@ -112,7 +113,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>>, 
     logFile: log === '' || log === 'none' ? undefined : log,
     netns: n.v.trim() || undefined,
     createBridge: yesNo(c.v.trim(), 'create-bridge', c.where, c.file),
-    lockFile: k.v.trim() || DEFAULTS.lock,
+    lockName: k.v.trim() || DEFAULTS.lock,
     configFile,
     sources,
   };

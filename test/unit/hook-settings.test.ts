@@ -28,7 +28,7 @@ test('the config file overrides defaults and the environment overrides the file'
   assert.equal(s.sources.timeout, 'env');
   assert.equal(s.logFile, undefined);
   assert.equal(s.createBridge, true);
-  assert.equal(s.lockFile, '/tmp/x.lock');
+  assert.equal(s.lockName, '/tmp/x.lock');
   assert.equal(s.sources['create-bridge'], 'config');
   assert.equal(envName('create-bridge'), 'VNET_VIRT_HOOK_CREATE_BRIDGE');
 });
