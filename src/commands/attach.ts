@@ -4,7 +4,7 @@ import { inputError, usageError } from '../errors.js';
 import type { DomainDoc } from '../domain/doc.js';
 import { formatPci, interfacesOf, pciAddressesOf } from '../domain/interfaces.js';
 import type { InterfaceView, PciAddress } from '../domain/interfaces.js';
-import { checkIfname, checkMac, DIRECT_MODES, MACVTAP_MODES, NIC_MODELS } from '../domain/names.js';
+import { checkIfname, checkMac, checkMode, DIRECT_MODES, MACVTAP_MODES, NIC_MODELS } from '../domain/names.js';
 import type { DirectMode, MacvtapMode } from '../domain/names.js';
 import { deriveIfname, deriveMac } from '../domain/derive.js';
 import { addInterface, addRecordEntry, devicesToRemember } from '../domain/patch.js';
@@ -106,14 +106,6 @@ function checkPci(value: string | undefined): PciAddress | undefined {
   const slot = Number.parseInt(m[3]!, 16);
   if (slot > 0x1f) throw usageError('E_PCI_INVALID', `slot 0x${m[3]} of '${value}' is over 0x1f`, { where: '--pci-address', hint });
   return { domain: Number.parseInt(m[1] ?? '0', 16), bus: Number.parseInt(m[2]!, 16), slot, function: Number.parseInt(m[4]!, 10) };
-}
-
-function checkMode<M extends string>(value: string | undefined, modes: readonly M[], aliases: Record<string, M>, what: string): M {
-  const spelled = value ?? modes[0]!;
-  const mode = (aliases[spelled] ?? spelled) as M;
-  if (!modes.includes(mode))
-    throw usageError('E_MODE_UNKNOWN', `unknown ${what} mode '${spelled}'`, { where: '--mode', hint: `use one of ${modes.join(', ')}` });
-  return mode;
 }
 
 function explicit<T extends object>(opts: T, map: Partial<Record<keyof T, keyof AttachSpec>>): Set<keyof AttachSpec> {

@@ -157,7 +157,7 @@ export async function containerMacvlan(targetSpec: string, o: MacvlanOptions): P
     target: t,
     parent,
     name: checkIfname(o.name ?? defaultMacvlanName(parent), '--name'),
-    mode: checkMode(o.mode ?? 'bridge'),
+    mode: checkMode(o.mode),
     mac: o.mac === undefined ? undefined : checkMac(o.mac),
     address: o.address === undefined ? undefined : checkCidr(o.address),
   };

@@ -69,3 +69,12 @@ export function checkMac(value: string, option = '--mac', example = '52:54:00:12
   if (problem) throw usageError('E_MAC_INVALID', `MAC '${value}' ${problem}`, { where: option, hint: `give a unicast MAC such as ${example}` });
   return normalizeMac(value);
 }
+
+/** A mode given as --mode (default: the first of `modes`), with its accepted other spellings; or a usage error (exit 2). */
+export function checkMode<M extends string>(value: string | undefined, modes: readonly M[], aliases: Record<string, M>, what: string): M {
+  const spelled = value ?? modes[0]!;
+  const mode = (aliases[spelled] ?? spelled) as M;
+  if (!modes.includes(mode))
+    throw usageError('E_MODE_UNKNOWN', `unknown ${what} mode '${spelled}'`, { where: '--mode', hint: `use one of ${modes.join(', ')}` });
+  return mode;
+}

@@ -3,7 +3,7 @@
 // Devices are created straight into the container's namespace (`ip link add
 // ... netns T`), so a name taken there fails the creation and leaves nothing.
 import { isIPv4, isIPv6 } from 'node:net';
-import { checkIfname, checkMac as checkMacOption, ifnameProblem, MACVTAP_MODES } from '../domain/names.js';
+import { checkIfname, checkMac as checkMacOption, checkMode as checkModeOption, ifnameProblem, MACVTAP_MODES } from '../domain/names.js';
 export { checkIfname };
 import type { MacvtapMode } from '../domain/names.js';
 import { inputError, usageError } from '../errors.js';
@@ -87,11 +87,8 @@ export function checkCidr(value: string, option = '--address'): string {
   return value;
 }
 
-export function checkMode(value: string): MacvtapMode {
-  if (!(MACVTAP_MODES as readonly string[]).includes(value))
-    throw usageError('E_MODE_INVALID', `macvlan mode '${value}' is unknown`, { where: '--mode', hint: `give one of ${MACVTAP_MODES.join(', ')}` });
-  return value as MacvtapMode;
-}
+/** A macvlan mode: the macvtap modes, default bridge as systemd-nspawn. */
+export const checkMode = (value: string | undefined): MacvtapMode => checkModeOption(value ?? 'bridge', MACVTAP_MODES, {}, 'macvlan');
 
 // ---- plans ----
 

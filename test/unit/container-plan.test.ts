@@ -123,7 +123,8 @@ test('option checks: usage errors (exit 2) naming the option', () => {
   for (const bad of ['192.0.2.2', '192.0.2.2/33', '300.0.2.2/24', 'fd00::1/129', 'x/8', '192.0.2.2/24 dev lo'])
     refused(() => checkCidr(bad), 'E_ADDRESS_INVALID', 2, '--address');
   assert.equal(checkCidr('fd00::2/64'), 'fd00::2/64');
-  refused(() => checkMode('passthrough'), 'E_MODE_INVALID', 2, '--mode');
+  refused(() => checkMode('passthrough'), 'E_MODE_UNKNOWN', 2, '--mode');
+  assert.equal(checkMode(undefined), 'bridge');
   refused(() => targetOf('a/b'), 'E_NETNS_NAME', 2, 'TARGET');
   refused(() => targetOf('0'), 'E_PID_INVALID', 2, 'TARGET');
   refused(() => planVeth({ target: targetOf('x'.repeat(240)), hostEnd: 've-x', containerEnd: 'host0' }, facts([], [])), 'E_NAME_TOO_LONG', 2, 'TARGET');
