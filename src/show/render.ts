@@ -59,7 +59,8 @@ export function renderText(t: Topology, style: TextStyle = { color: false }): st
   };
   // A chain walk: every edge leaves a device at most once per branch; the graph is shallow (guest -> bridge is <= 5 hops).
   const walk = (from: string, prefix: string, seen: Set<string>): void => {
-    const edges = (out.get(from) ?? []).filter((e) => !seen.has(e.to));
+    // A guest's chain stays on the host side of a namespace wall; the box lists what crosses it.
+    const edges = (out.get(from) ?? []).filter((e) => !seen.has(e.to) && devs.get(e.to)!.box === undefined);
     edges.forEach((e, i) => {
       const last = i === edges.length - 1;
       const d = devs.get(e.to)!;
