@@ -10,6 +10,7 @@ packages=(
   libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86  # the system tests' libvirtd and guests
   busybox-static cpio    # the guest's initramfs
   util-linux             # unshare (the system tests' private mounts)
+  chromium               # show's SVG rendered to a picture in a real browser (golden tier)
   hyperfine jq
 )
 missing=()

@@ -1,6 +1,7 @@
 // Shared test plumbing: running the CLI, root and corpus gates, throwaway namespaces.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,8 @@ export const repoRoot = new URL('../../', import.meta.url).pathname.replace(/\/$
 export const cliPath = join(repoRoot, 'dist/src/cli/main.js');
 export const fixturesDir = join(repoRoot, 'fixtures');
 export const inCI = process.env.CI === 'true';
+/** VNET_UPDATE_GOLDEN=1 (npm run golden:update): golden files are rewritten instead of compared. */
+export const updateGolden = process.env.VNET_UPDATE_GOLDEN === '1';
 export const corpusDir = process.env.VNET_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
 
 export interface CliResult {
@@ -85,4 +88,18 @@ export async function withNetns<T>(fn: (ns: string) => Promise<T> | T): Promise<
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
   }
+}
+
+/** Compares with an expected file, or writes it when it is missing (or when updating). */
+export function golden(t: { diagnostic: (s: string) => void }, dir: string, name: string, actual: string, same?: (a: string, e: string) => void): void {
+  const file = join(dir, name);
+  if (updateGolden || !existsSync(file)) {
+    if (!updateGolden && inCI) assert.fail(`${file} is missing; run npm run golden:update and review it`);
+    writeFileSync(file, actual);
+    t.diagnostic(`wrote ${file}`);
+    return;
+  }
+  const expected = readFileSync(file, 'utf8');
+  if (same) same(actual, expected);
+  else assert.equal(actual, expected, `${file} differs (npm run golden:update rewrites it)`);
 }

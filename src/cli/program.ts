@@ -7,6 +7,7 @@ import { registerHostCommands } from './host.js';
 import { registerLintCommand } from './lint.js';
 import { registerNetnsCommands } from './netns.js';
 import { registerContainerCommands } from './container.js';
+import { registerShowCommand } from './show.js';
 
 export const out = (s: string): void => {
   process.stdout.write(s);
@@ -115,6 +116,7 @@ export function buildProgram(): Command {
   registerHookCommands(program, out);
   registerNetnsCommands(program, out);
   registerContainerCommands(program, out);
+  registerShowCommand(program, out);
   return program;
 }
 

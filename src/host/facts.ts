@@ -28,6 +28,8 @@ export interface Link {
   vnetHdr: boolean | undefined;
   /** Set when `link` (a veth peer, a lower device) lives in another namespace: then `link` is unknown. */
   linkNetnsid?: number | undefined;
+  /** The ifindex of `link` in its own namespace (a veth peer or lower device across a namespace wall). */
+  linkIndex?: number | undefined;
   /** The device group ('default' or a number): down deletes many devices at once through a free group. */
   group?: string | undefined;
 }
@@ -47,6 +49,7 @@ interface IpLink {
   ifalias?: string;
   link?: string | null;
   link_netnsid?: number;
+  link_index?: number;
   group?: string;
   link_type?: string;
   linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
@@ -81,6 +84,7 @@ export function parseLinks(json: string, netns?: string): HostFacts {
       multiQueue: typeof data['multi_queue'] === 'boolean' ? (data['multi_queue'] as boolean) : undefined,
       vnetHdr: typeof data['vnet_hdr'] === 'boolean' ? (data['vnet_hdr'] as boolean) : undefined,
       linkNetnsid: l.link_netnsid,
+      linkIndex: l.link_index,
       group: l.group,
     });
   }

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { cliPath, fixturesDir, inCI, repoRoot, runCli, tempDir } from '../helpers.js';
+import { cliPath, fixturesDir, golden, repoRoot, runCli, tempDir, updateGolden as update } from '../helpers.js';
 import type { CliResult } from '../helpers.js';
 import { libvirtProblems, requireLibvirtTools, schemaVerdicts } from './attach-libvirt.js';
 
 const casesDir = join(fixturesDir, 'attach');
-const update = process.env.VNET_UPDATE_GOLDEN === '1';
 const EXPECTED = ['expected.xml', 'expected.diff', 'expected.json', 'expected.stderr', 'expected.exit'];
 
 const validateResult = new Ajv({ allErrors: true }).compile(
@@ -44,19 +43,6 @@ function readArgs(dir: string): string[] {
   return lines;
 }
 
-/** Compares with an expected file, or writes it when it is missing (or when updating). */
-function golden(t: { diagnostic: (s: string) => void }, dir: string, name: string, actual: string, same?: (a: string, e: string) => void): void {
-  const file = join(dir, name);
-  if (update || !existsSync(file)) {
-    if (!update && inCI) assert.fail(`${file} is missing; run npm run golden:update and review it`);
-    writeFileSync(file, actual);
-    t.diagnostic(`wrote ${file}`);
-    return;
-  }
-  const expected = readFileSync(file, 'utf8');
-  if (same) same(actual, expected);
-  else assert.equal(actual, expected, `${file} differs (npm run golden:update rewrites it)`);
-}
 
 const cases = readdirSync(casesDir)
   .filter((n) => statSync(join(casesDir, n)).isDirectory())
