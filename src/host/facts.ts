@@ -30,6 +30,8 @@ export interface Link {
   linkNetnsid?: number | undefined;
   /** The device group ('default' or a number): down deletes many devices at once through a free group. */
   group?: string | undefined;
+  /** A bridge port with hairpin on: the bridge sends frames back out of the port they came in by. */
+  hairpin?: boolean | undefined;
 }
 
 export interface HostFacts {
@@ -49,7 +51,12 @@ interface IpLink {
   link_netnsid?: number;
   group?: string;
   link_type?: string;
-  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: Record<string, unknown>;
+    info_slave_kind?: string;
+    info_slave_data?: Record<string, unknown>;
+  };
 }
 
 function kindOf(l: IpLink): LinkKind {
@@ -82,6 +89,7 @@ export function parseLinks(json: string, netns?: string): HostFacts {
       vnetHdr: typeof data['vnet_hdr'] === 'boolean' ? (data['vnet_hdr'] as boolean) : undefined,
       linkNetnsid: l.link_netnsid,
       group: l.group,
+      ...(l.linkinfo?.info_slave_kind === 'bridge' ? { hairpin: l.linkinfo.info_slave_data?.['hairpin'] === true } : {}),
     });
   }
   return { netns, links };
