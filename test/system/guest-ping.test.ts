@@ -21,7 +21,7 @@ import {
 /** From `virsh start` to shut off, once the guest has a slot. */
 const BOOT_TIMEOUT_MS = 300_000;
 /** Guests running at once (TCG: each wants a core while it boots). */
-const PARALLEL = Number(process.env.VNET_SYS_GUESTS ?? 4);
+const PARALLEL = Math.max(1, Number.parseInt(process.env.VNET_SYS_GUESTS ?? "", 10) || 6);
 
 interface Env {
   lv: Libvirt;
