@@ -107,6 +107,8 @@ verdict "PING-$main"
 INIT
 chmod 755 "$root/init"
 
+# A .guest symlink that leads nowhere (a clone of a tree that shared another's guest) becomes a folder of our own.
+[[ -L $out && ! -e $out ]] && rm -f "$out"
 mkdir -p "$out"
 rm -f "$out/stamp"
 cp "$scratch/x/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
