@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the system tests' guest into .guest/: Debian's cloud kernel plus a
 # busybox initramfs whose /init pings a peer and prints PING-OK or PING-FAIL on
-# ttyS0. Root, apt only, nothing installed on the machine. Idempotent: a complete
-# .guest/ for the same kernel and this same script is left as it is.
+# ttyS0 (and, given vnet.peers=IP,IP..., pings each of those too and prints
+# PEER-OK IP or PEER-FAIL IP for each, before the verdict on the first peer).
+# Root, apt only, nothing installed on the machine. Idempotent: a complete
+# .guest/ for the same kernel and this same script is left as it is; any change
+# to this script (the guest's /init lives here) changes the stamp and rebuilds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -59,16 +62,20 @@ verdict() { say "$1"; sync; poweroff -f; }
 for m in $(cat /lib/modules/order); do
   insmod "/lib/modules/$m.ko" || say "insmod $m failed"
 done
-ipaddr=; peer=
+ipaddr=; peer=; peers=
 for w in $(cat /proc/cmdline); do
   case $w in
     vnet.ip=*) ipaddr=${w#vnet.ip=} ;;
     vnet.peer=*) peer=${w#vnet.peer=} ;;
+    vnet.peers=*) peers=$(echo "${w#vnet.peers=}" | tr , ' ') ;;
   esac
 done
 # Test traffic stays on TEST-NET-1 or IPv6 link-local.
 case $ipaddr in 192.0.2.*/*|fe80:*/*) ;; *) verdict "PING-FAIL bad vnet.ip=$ipaddr" ;; esac
-case $peer in 192.0.2.*|fe80:*) ;; *) verdict "PING-FAIL bad vnet.peer=$peer" ;; esac
+for p in $peer $peers; do
+  case $p in 192.0.2.*|fe80:*) ;; *) verdict "PING-FAIL bad vnet.peer=$p" ;; esac
+done
+[ -n "$peer" ] || verdict "PING-FAIL no vnet.peer"
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -e /sys/class/net/eth0 ] || verdict "PING-FAIL no eth0"
@@ -76,14 +83,32 @@ ip link set lo up
 ip link set eth0 up
 ip addr add "$ipaddr" dev eth0
 say "guest eth0 $(cat /sys/class/net/eth0/address) $ipaddr -> $peer"
-case $peer in fe80:*) target="$peer%eth0"; fam=-6 ;; *) target=$peer; fam=-4 ;; esac
-for try in 1 2 3; do
-  if ping $fam -c 3 -W 2 "$target" >/dev/ttyS0 2>&1; then verdict PING-OK; fi
+# reach PEER TRIES: ping until one round gets an answer, at most TRIES rounds.
+reach() {
+  case $1 in fe80:*) target="$1%eth0"; fam=-6 ;; *) target=$1; fam=-4 ;; esac
+  n=0
+  while [ $n -lt "$2" ]; do
+    n=$((n + 1))
+    ping $fam -c 3 -W 2 "$target" >/dev/ttyS0 2>&1 && return 0
+  done
+  return 1
+}
+if [ -z "$peers" ]; then
+  reach "$peer" 3 && verdict PING-OK
+  verdict PING-FAIL
+fi
+# Several peers: one line per peer (the first one too), then the first peer's verdict.
+if reach "$peer" 3; then main=OK; else main=FAIL; fi
+say "PEER-$main $peer"
+for p in $peers; do
+  if reach "$p" 2; then say "PEER-OK $p"; else say "PEER-FAIL $p"; fi
 done
-verdict PING-FAIL
+verdict "PING-$main"
 INIT
 chmod 755 "$root/init"
 
+# A .guest symlink that leads nowhere (a clone of a tree that shared another's guest) becomes a folder of our own.
+[[ -L $out && ! -e $out ]] && rm -f "$out"
 mkdir -p "$out"
 rm -f "$out/stamp"
 cp "$scratch/x/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"

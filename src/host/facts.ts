@@ -32,6 +32,8 @@ export interface Link {
   linkIndex?: number | undefined;
   /** The device group ('default' or a number): down deletes many devices at once through a free group. */
   group?: string | undefined;
+  /** A bridge port with hairpin on: the bridge sends frames back out of the port they came in by. */
+  hairpin?: boolean | undefined;
 }
 
 export interface HostFacts {
@@ -52,7 +54,12 @@ interface IpLink {
   link_index?: number;
   group?: string;
   link_type?: string;
-  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: Record<string, unknown>;
+    info_slave_kind?: string;
+    info_slave_data?: Record<string, unknown>;
+  };
 }
 
 function kindOf(l: IpLink): LinkKind {
@@ -86,6 +93,7 @@ export function parseLinks(json: string, netns?: string): HostFacts {
       linkNetnsid: l.link_netnsid,
       linkIndex: l.link_index,
       group: l.group,
+      ...(l.linkinfo?.info_slave_kind === 'bridge' ? { hairpin: l.linkinfo.info_slave_data?.['hairpin'] === true } : {}),
     });
   }
   return { netns, links };

@@ -93,15 +93,19 @@ const xmlEscape = (s: string): string =>
 /**
  * A TCG guest that boots .guest/, pings peerIp from guestIp over its first NIC,
  * writes PING-OK or PING-FAIL to serialLog and powers off (ACPI, so the domain
- * shuts off). interfacesXml goes into <devices>; attach-* can add more.
+ * shuts off). interfacesXml goes into <devices>; attach-* can add more. With
+ * peers, it also pings each of them and writes PEER-OK IP or PEER-FAIL IP for
+ * peerIp and each peer before the verdict (see guests.ts: peerResults).
  */
 export function guestDomainXml(o: {
   name: string; uuid?: string; serialLog: string; guestIp: string; peerIp: string;
-  interfacesXml?: string; metadataXml?: string;
+  peers?: string[]; interfacesXml?: string; metadataXml?: string;
 }): string {
   const assets = guestAssets();
   if (!assets) throw new Error('no guest kernel in .guest/: run `bash scripts/setup-guest.sh`');
-  const cmdline = `console=ttyS0 panic=-1 vnet.ip=${o.guestIp} vnet.peer=${o.peerIp}`;
+  const peers = o.peers?.length ? ` vnet.peers=${o.peers.join(',')}` : '';
+  // no_timer_check: on a loaded host a TCG vCPU misses the kernel's early timer test ("IO-APIC + timer doesn't work", panic).
+  const cmdline = `console=ttyS0 panic=-1 no_timer_check vnet.ip=${o.guestIp} vnet.peer=${o.peerIp}${peers}`;
   return [
     `<domain type="qemu">`,
     `  <name>${xmlEscape(o.name)}</name>`,

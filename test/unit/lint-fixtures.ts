@@ -12,7 +12,7 @@ import { fixturesDir } from '../helpers.js';
 
 export const lintFixturesDir = join(fixturesDir, 'lint');
 
-/** `ip -j -d link show` of a namespace with tap0, tapmq (multi_queue), br0, veth0/veth1 and macvtap mvt0 on veth1. */
+/** `ip -j -d link show` of a namespace with tap0, tapmq (multi_queue), br0, veth0/veth1, macvtap mvt0 on veth1, and vhp0/vhp1 (vhp0 on br0 with hairpin on). */
 export function recordedHost(): HostFacts {
   return parseLinks(readFileSync(join(lintFixturesDir, 'host-links.json'), 'utf8'), 'vnet-fixture');
 }
