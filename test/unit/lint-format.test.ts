@@ -14,6 +14,7 @@ import { formatText } from '../../src/lint/format/text.js';
 import { lint } from '../../src/lint/engine.js';
 import { expandInputs } from '../../src/lint/inputs.js';
 import { allRules } from '../../src/lint/rules/index.js';
+import { ruleDocsUrl } from '../../src/lint/docs.js';
 import type { LintResult } from '../../src/lint/types.js';
 import { repoRoot } from '../helpers.js';
 import { lintFixturesDir, recordedHost } from './lint-fixtures.js';
@@ -46,7 +47,7 @@ test('json matches schemas/lint-result.json', async () => {
 
 test('sarif validates against the SARIF 2.1.0 schema and has what GitHub code scanning reads', async () => {
   const result = await everything();
-  const log = JSON.parse(formatSarif(result, { version: '0.1.0', cwd: repoRoot })) as {
+  const log = JSON.parse(formatSarif(result, { cwd: repoRoot })) as {
     version: string;
     runs: {
       tool: { driver: { name: string; rules: { id: string; defaultConfiguration: { level: string } }[] } };
@@ -93,13 +94,17 @@ test('github annotations: one workflow command per finding, escaped', async () =
     findings: [{ rule: 'mac-zero', severity: 'error', file: 'a,b:c.xml', line: 3, xpath: '/domain', message: '100% bad', hint: 'fix\nit' }],
     summary: { error: 1, warning: 0, info: 0, skipped: 0, schema: 'validated' },
   });
-  assert.equal(special, '::error file=a%2Cb%3Ac.xml,line=3,title=vnet-virt mac-zero::100%25 bad%0Ahint: fix%0Ait\n');
+  assert.equal(
+    special,
+    `::error file=a%2Cb%3Ac.xml,line=3,title=vnet-virt mac-zero::100%25 bad%0Ahint: fix%0Ait%0Adocs: ${ruleDocsUrl('mac-zero')}\n`,
+  );
 });
 
-test('text: file:line: severity rule: message, a hint below, a summary last', async () => {
+test('text: file:line: severity rule: message, the hint and the docs below, a summary last', async () => {
   const result = await everything();
   const lines = formatText(result).trimEnd().split('\n');
-  const findingLines = lines.filter((l) => !l.startsWith('  hint: ')).slice(0, -1);
+  const findingLines = lines.filter((l) => !l.startsWith('  hint: ') && !l.startsWith('  docs: ')).slice(0, -1);
+  assert.equal(lines.filter((l) => /^  docs: https:\/\/\S+\/docs\/rules\.md#[a-z-]+$/.test(l)).length, result.findings.length);
   assert.equal(findingLines.length, result.findings.length);
   result.findings.forEach((f, i) => assert.equal(findingLines[i], `${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`));
   assert.match(lines.at(-1)!, /^\d+ files: \d+ errors?, \d+ warnings?, \d+ info$/);
@@ -113,7 +118,7 @@ test("sarif: a file name with '#', '?', '%' or a leading '..' stays one relative
     findings: ['d/a#1.xml', 'b?.xml', '100%.xml', '..x.xml', '../out.xml'].map(finding),
     summary: { error: 5, warning: 0, info: 0, skipped: 0, schema: 'validated' },
   };
-  const log = JSON.parse(formatSarif(result, { version: '0', cwd: '/w' })) as {
+  const log = JSON.parse(formatSarif(result, { cwd: '/w' })) as {
     runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } } }[] }[] }[];
   };
   const uris = log.runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation);
