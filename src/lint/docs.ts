@@ -56,5 +56,8 @@ export function ruleDoc(id: string): RuleDoc | undefined {
   return { summary: flat(paragraph), markdown, why: flat(why) };
 }
 
+// One-word ids would differ from their name only in case, which SARIF counts as the same (SARIF1001).
+const NAMES: Readonly<Record<string, string>> = { schema: 'LibvirtSchemaMismatch' };
+
 /** A readable name for a rule id, as SARIF wants it (not the id): mac-duplicate -> MacDuplicate. */
-export const ruleName = (id: string): string => id.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, c: string) => c.toUpperCase());
+export const ruleName = (id: string): string => NAMES[id] ?? id.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, c: string) => c.toUpperCase());

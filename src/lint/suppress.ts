@@ -1,5 +1,6 @@
 // Inline suppression: `<!-- vnet-virt-disable-next-line RULE[, RULE...] -->`
-// silences those rules (all of them when none is named) on the line after the comment.
+// silences those rules (all of them when none is named) on the line after the comment;
+// a reason may follow a colon: `<!-- vnet-virt-disable-next-line mac-zero: a lab guest -->`.
 import { ALWAYS_ON } from './rules/index.js';
 import type { Finding } from './types.js';
 
@@ -13,8 +14,8 @@ export function directives(text: string): Map<number, Set<string>> {
   let line = 1;
   let pos = 0;
   for (const m of text.matchAll(DIRECTIVE)) {
-    // Text after ' -- ' is a reason, as in ESLint: `RULE -- why`.
-    const list = m[1]!.split(/\s--\s/)[0]!.split(/[\s,]+/).filter(Boolean);
+    // A reason may follow a colon, `RULE: why` (ESLint's ` -- why` is not allowed in an XML comment).
+    const list = m[1]!.split(':')[0]!.split(/[\s,]+/).filter(Boolean);
     const end = m.index! + m[0].length;
     for (let i = text.indexOf('\n', pos); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) line++;
     pos = end;
