@@ -171,8 +171,7 @@ export function allCommands(root: Command): Command[] {
 }
 
 export function footer(extra: HelpExtra): string {
-  const width = Math.max(...extra.examples.map(([c]) => c.length));
-  const examples = extra.examples.map(([c, what]) => (c.length + what.length < 100 ? `  ${c.padEnd(width)}  # ${what}` : `  # ${what}\n  ${c}`));
+  const examples = extra.examples.map(([c, what]) => `  # ${what}\n  ${c}`);
   const exits = (extra.exits ?? COMMON_EXITS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return `\nExamples:\n${examples.join('\n')}\n\nExit codes:\n${exits.join('\n')}\n`;
 }
