@@ -19,6 +19,7 @@ export function registerLintCommand(program: Command, out: (s: string) => void, 
     .option('--config <file>', 'read this config file (default: .vnet-virt.json or the "vnet-virt" key of package.json, here or above)')
     .option('--no-config', 'read no config file')
     .option('--automation-id <id>', "with --format sarif: the run's automationDetails.id (e.g. vnet-virt/domains/)")
+    .option('--allow-empty', 'exit 0 when the inputs hold no domain XML (default: exit 2, so a mistyped path cannot pass)')
     .option('--list-rules', 'list every rule with its severity and description, and exit')
     .option('--host', 'also check against the live devices (one ip -j -d link show)')
     .option('--netns <ns>', 'with --host: the devices of this network namespace')

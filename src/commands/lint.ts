@@ -31,6 +31,8 @@ export interface LintCommandOptions {
   config?: string | false;
   automationId?: string;
   quiet?: boolean;
+  /** Inputs without a domain XML pass (pre-commit hands over whatever *.xml is staged). */
+  allowEmpty?: boolean;
   listRules?: boolean;
   host?: boolean;
   netns?: string;
@@ -160,10 +162,20 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
   let host: HostFacts | undefined;
   if (opts.host) host = await (await import('../host/facts.js')).readHostFacts(opts.netns);
   // --ignore patterns are relative to the working folder, the config's to the config's folder.
-  const items = expandInputs(inputs, note, [
-    { base: process.cwd(), matches: globMatcher(opts.ignore ?? []) },
-    { base: settings.config.base, matches: globMatcher(settings.config.ignore) },
-  ]);
+  const noDomain = (where: string): void => {
+    if (!opts.allowEmpty)
+      throw usageError('E_NO_INPUT', `no domain XML found in ${where}`, { hint: 'name domain XML files or folders that hold them (--allow-empty lets this pass)' });
+    note(`no domain XML found in ${where}`);
+  };
+  const items = expandInputs(
+    inputs,
+    note,
+    [
+      { base: process.cwd(), matches: globMatcher(opts.ignore ?? []) },
+      { base: settings.config.base, matches: globMatcher(settings.config.ignore) },
+    ],
+    noDomain,
+  );
   const bar = progress();
   let result: LintResult;
   try {
@@ -180,8 +192,7 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
   } finally {
     bar.clear();
   }
-  if (result.files === 0)
-    throw usageError('E_NO_INPUT', `no domain XML found in ${inputs.join(', ')}`, { hint: 'the files are not <domain> XML, or are all ignored' });
+  if (result.files === 0) noDomain(inputs.join(', '));
   result = adjust(result, items, settings.config, opts.quiet === true);
   out(await render(result, format, opts));
   return result.summary.error > 0 || result.summary.warning > settings.maxWarnings ? 3 : 0;

@@ -36,7 +36,14 @@ function isFile(p: string): boolean {
 }
 
 /** The work items of the inputs; a folder without a *.xml file (after `ignore`) is a usage error, as in ESLint. */
-export function expandInputs(args: readonly string[], note: (m: string) => void = () => {}, ignore: readonly IgnoreRule[] = []): WorkItem[] {
+export function expandInputs(
+  args: readonly string[],
+  note: (m: string) => void = () => {},
+  ignore: readonly IgnoreRule[] = [],
+  onEmpty: (folder: string) => void = (folder) => {
+    throw usageError('E_NO_INPUT', `no domain XML found in ${folder}`, { hint: 'name a folder that holds *.xml domain files, or the files themselves' });
+  },
+): WorkItem[] {
   const items: WorkItem[] = [];
   const seen = new Set<string>();
   const add = (item: Omit<WorkItem, 'index'>): void => {
@@ -60,8 +67,7 @@ export function expandInputs(args: readonly string[], note: (m: string) => void 
     if (st.isDirectory()) {
       const found: string[] = [];
       walk(arg, found, ignore);
-      if (found.length === 0)
-        throw usageError('E_NO_INPUT', `no domain XML found in ${arg}`, { hint: 'name a folder that holds *.xml domain files, or the files themselves' });
+      if (found.length === 0) onEmpty(arg);
       for (const p of found) add({ file: p, path: p });
     } else if (ignored(arg, ignore)) note(`${arg}: ignored (--ignore or the config's ignore)`);
     else add({ file: arg, path: arg });

@@ -85,6 +85,9 @@ test('inputs with no domain XML exit 2: an empty folder, a folder of other XML, 
       assert.match(r.stderr, /^vnet-virt: no domain XML found in \S+/m);
     }
     assert.equal(lint('good.xml', 'nets').code, 0, 'a folder of other XML next to a domain is fine');
+    const allowed = lint('--allow-empty', '--format', 'json', 'nets', 'empty');
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.equal((JSON.parse(allowed.stdout) as { files: number }).files, 0);
   });
 });
 
