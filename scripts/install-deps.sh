@@ -11,6 +11,8 @@ packages=(
   busybox-static cpio    # the guest's initramfs
   util-linux             # unshare (the system tests' private mounts)
   hyperfine jq
+  pre-commit git         # the pre-commit hook's test (pre-commit brings python3-yaml: action.yml's test reads YAML with it)
+  groff-base             # the man page's test renders it
 )
 missing=()
 for p in "${packages[@]%%#*}"; do

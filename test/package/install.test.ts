@@ -6,16 +6,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from '
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fixturesDir, repoRoot, requireOrSkip, tempDir } from '../helpers.js';
+import { npmEnv } from './npm.js';
 
-/** npm without its chatter; deps come from the cache when it has them. */
-export const npmEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  ...process.env,
-  npm_config_audit: 'false',
-  npm_config_fund: 'false',
-  npm_config_update_notifier: 'false',
-  npm_config_prefer_offline: 'true',
-  ...extra,
-});
 
 test('package.json: what users and registries read; the build runs at pack time, not at install', () => {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Record<string, unknown> & { scripts: Record<string, string>; files: string[] };
@@ -23,7 +15,7 @@ test('package.json: what users and registries read; the build runs at pack time,
   assert.equal(pkg['license'], 'MIT');
   assert.match(readFileSync(join(repoRoot, 'LICENSE'), 'utf8'), /^MIT License\n/);
   assert.equal(pkg.scripts['prepare'], undefined, 'no prepare: npm warns about it at a global install');
-  assert.match(pkg.scripts['prepack']!, /tsc -p \./);
+  assert.match(pkg.scripts['prepack']!, /tsc -p tsconfig.build.json/);
   assert.match(pkg.scripts['test']!, /^tsc -p \. && /, 'npm ci + npm test still build');
   for (const f of ['docs', 'man', 'schemas', 'templates', 'dist/src']) assert.ok(pkg.files.includes(f), `files has ${f}`);
 });
