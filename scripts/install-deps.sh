@@ -12,6 +12,8 @@ packages=(
   util-linux             # unshare (the system tests' private mounts)
   chromium               # show's SVG rendered to a picture in a real browser (golden tier)
   hyperfine jq
+  pre-commit git         # the pre-commit hook's test (pre-commit brings python3-yaml: action.yml's test reads YAML with it)
+  groff-base             # the man page's test renders it
 )
 missing=()
 for p in "${packages[@]%%#*}"; do

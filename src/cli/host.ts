@@ -32,6 +32,7 @@ export function registerHostCommands(program: Command, out: (s: string) => void)
     .argument('<domain...>', DOMAINS)
     .option('--netns <ns>', 'look inside this network namespace')
     .option('--json', 'print the result as JSON (schemas/check-result.json)')
+    .option('-q, --quiet', 'print nothing when the host matches (the differences still)')
     .action(async (inputs: string[], opts) => {
       const { runCheck } = await import('../commands/check.js');
       await runCheck(inputs, opts, out);

@@ -8,6 +8,7 @@ import { registerLintCommand } from './lint.js';
 import { registerNetnsCommands } from './netns.js';
 import { registerContainerCommands } from './container.js';
 import { registerShowCommand } from './show.js';
+import { addHelp, commandInUse, usageLine } from './help.js';
 
 export const out = (s: string): void => {
   process.stdout.write(s);
@@ -49,8 +50,7 @@ export function buildProgram(): Command {
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
       // Usage errors keep the one-line contract: 'vnet-virt: what; what to do'.
-      outputError: (s, write) =>
-        write(`vnet-virt: ${s.replace(/^error: /, '').replace(/\s*\n\s*(?=\S)/g, ' ').trimEnd()}; see vnet-virt --help\n`),
+      outputError: (s, write) => write(usageLine(s, '')),
     });
 
   provisionOptions(
@@ -117,6 +117,12 @@ export function buildProgram(): Command {
   registerNetnsCommands(program, out);
   registerContainerCommands(program, out);
   registerShowCommand(program, out);
+  program
+    .command('completion')
+    .description('print a completion script for bash or zsh')
+    .argument('<shell>', 'bash or zsh')
+    .action(async (shell: string) => out((await import('./completion.js')).completion(program, shell)));
+  addHelp(program);
   return program;
 }
 
@@ -127,11 +133,14 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // No command (or a group without its subcommand): usage went to stderr; that is a usage error.
+      if (e.code === 'commander.help') return e.exitCode === 0 ? 0 : ExitCode.usage;
       return ExitCode.usage;
     }
     if (e instanceof VnetError) {
-      process.stderr.write(`vnet-virt: ${e.oneLine()}\n`);
+      const see = e.exitCode === ExitCode.usage ? `; see vnet-virt ${commandInUse() ? `${commandInUse()} ` : ''}--help` : '';
+      process.stderr.write(`vnet-virt: ${e.oneLine()}${see}\n`);
       return e.exitCode;
     }
     process.stderr.write(`vnet-virt: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

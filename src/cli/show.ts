@@ -10,16 +10,6 @@ export function registerShowCommand(program: Command, out: (s: string) => void):
     .option('--netns <ns>', "with --host: the namespace the domains' devices live in (default: the current one)")
     .option('--format <format>', 'text (a tree; color on a terminal unless NO_COLOR), mermaid, dot or svg', 'text')
     .option('-o, --output <file>', 'write the drawing to FILE instead of stdout')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  vnet-virt show web1.xml
-  vnet-virt show domains/ --host --format mermaid >> "$GITHUB_STEP_SUMMARY"
-  vnet-virt show web1.xml --format svg -o web1.svg
-
-Exit codes: 0 drawn; 2 usage error; 3 a domain XML is invalid.`,
-    )
     .action(async (inputs: string[], opts) => {
       const { runShow } = await import('../commands/show.js');
       await runShow(inputs, opts, out);

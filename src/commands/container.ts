@@ -100,19 +100,23 @@ function checkTarget(t: Target, netns: string | undefined, goneIsFine: boolean):
   return true;
 }
 
-async function containerLinks(t: Target, runner: Runner): Promise<ReadonlyMap<string, Link>> {
-  const r = await runner(insideArgv(t, ['-j', '-d', 'link', 'show']));
+/** The container's links and addresses, from one `ip -j -d addr show` (link fields plus addr_info). */
+async function containerLinks(t: Target, runner: Runner): Promise<{ links: ReadonlyMap<string, Link>; addresses: Map<string, string[]> }> {
+  const r = await runner(insideArgv(t, ['-j', '-d', 'addr', 'show']));
   if (r.code !== 0)
     throw inputError('E_HOST_PROBE', `cannot read the links of container ${t.spec}: ${r.stderr.trim() || `exit ${r.code}`}`, { where: 'TARGET', hint: 'check the namespace or process still exists' });
-  return parseLinks(r.stdout).links;
+  const addresses = new Map<string, string[]>();
+  for (const l of JSON.parse(r.stdout) as { ifname: string; addr_info?: { local?: string; prefixlen?: number }[] }[])
+    addresses.set(l.ifname, (l.addr_info ?? []).filter((a) => a.local).map((a) => `${a.local}/${a.prefixlen}`));
+  return { links: parseLinks(r.stdout).links, addresses };
 }
 
 async function factsOf(t: Target, opts: ContainerCommonOptions, goneIsFine: boolean): Promise<{ facts: ContainerFacts; processes: number }> {
   const runner = opts.runner ?? run;
   const present = checkTarget(t, opts.netns, goneIsFine);
   const host = (await readHostFacts(opts.netns, runner)).links;
-  const container = present ? await containerLinks(t, runner) : undefined;
-  return { facts: { netns: opts.netns, host, container }, processes: present ? 2 : 1 };
+  const inside = present ? await containerLinks(t, runner) : undefined;
+  return { facts: { netns: opts.netns, host, container: inside?.links, addresses: inside?.addresses }, processes: present ? 2 : 1 };
 }
 
 async function apply(command: ContainerReport['command'], t: Target, plan: Plan, devices: ContainerReport['devices'], processes: number, opts: ContainerCommonOptions): Promise<ContainerReport> {

@@ -1,13 +1,20 @@
 // lint: libvirt's schema plus the rules libvirt does not check, over files
-// and folders, with output for people (text) and for CI (json, sarif, github).
+// and folders, with output for people (text) and for CI (json, sarif, github,
+// codeclimate, junit). Config file, inline suppression and --ignore apply here.
+import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
+import { globMatcher, loadConfig, SCOPES } from '../lint/config.js';
+import type { LintConfig } from '../lint/config.js';
+import { ruleDocsUrl } from '../lint/docs.js';
 import { lint } from '../lint/engine.js';
 import { expandInputs } from '../lint/inputs.js';
-import { ruleById } from '../lint/rules/index.js';
-import type { LintResult } from '../lint/types.js';
+import type { WorkItem } from '../lint/lane.js';
+import { ALWAYS_ON, allRules, ruleById } from '../lint/rules/index.js';
+import { suppress } from '../lint/suppress.js';
+import type { Finding, LintResult, Scope } from '../lint/types.js';
 
-export const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
+export const FORMATS = ['text', 'json', 'sarif', 'github', 'codeclimate', 'junit'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface LintCommandOptions {
@@ -17,7 +24,16 @@ export interface LintCommandOptions {
   requireSchema?: boolean;
   format?: Format;
   disable?: string[];
+  ignore?: string[];
   maxWarnings?: string;
+  scope?: string;
+  /** A path, or false for --no-config. */
+  config?: string | false;
+  automationId?: string;
+  quiet?: boolean;
+  /** Inputs without a domain XML pass (pre-commit hands over whatever *.xml is staged). */
+  allowEmpty?: boolean;
+  listRules?: boolean;
   host?: boolean;
   netns?: string;
 }
@@ -26,11 +42,21 @@ const note = (m: string): void => {
   process.stderr.write(`vnet-virt: note: ${m}\n`);
 };
 
-function parseOptions(opts: LintCommandOptions): { disable: string[]; maxWarnings: number } {
+interface Settings {
+  disable: string[];
+  maxWarnings: number;
+  scope: Scope;
+  config: LintConfig;
+}
+
+function parseOptions(opts: LintCommandOptions): Settings {
   const disable = (opts.disable ?? []).flatMap((d) => d.split(',')).map((d) => d.trim()).filter(Boolean);
-  for (const id of disable)
+  for (const id of disable) {
     if (!ruleById.has(id))
-      throw usageError('E_USAGE', `unknown rule '${id}'`, { where: '--disable', hint: `rules: ${[...ruleById.keys()].join(', ')}` });
+      throw usageError('E_USAGE', `unknown rule '${id}'`, { where: '--disable', hint: 'vnet-virt lint --list-rules shows them' });
+    if (ALWAYS_ON.has(id))
+      throw usageError('E_USAGE', `${id} cannot be disabled: a file lint cannot read must fail`, { where: '--disable', hint: 'fix or leave out the file instead' });
+  }
   let maxWarnings = Number.POSITIVE_INFINITY;
   if (opts.maxWarnings !== undefined) {
     if (!/^\d+$/.test(opts.maxWarnings))
@@ -41,7 +67,15 @@ function parseOptions(opts: LintCommandOptions): { disable: string[]; maxWarning
     throw usageError('E_USAGE', '--netns only applies with --host', { where: '--netns', hint: 'add --host' });
   if (opts.schema === false && opts.requireSchema)
     throw usageError('E_USAGE', '--no-schema and --require-schema exclude each other', { where: '--require-schema' });
-  return { disable, maxWarnings };
+  if (opts.automationId !== undefined && opts.format !== 'sarif')
+    throw usageError('E_USAGE', '--automation-id only applies with --format sarif', { where: '--automation-id', hint: 'add --format sarif' });
+  const cwd = process.cwd();
+  const config: LintConfig =
+    opts.config === false ? { source: undefined, rules: {}, scope: undefined, ignore: [], base: cwd } : loadConfig(cwd, opts.config);
+  for (const [id, setting] of Object.entries(config.rules)) if (setting === 'off' && !disable.includes(id)) disable.push(id);
+  const scope = (opts.scope ?? config.scope ?? 'folder') as Scope;
+  if (!SCOPES.includes(scope)) throw usageError('E_USAGE', `'${opts.scope}' is not a scope`, { where: '--scope', hint: `give one of ${SCOPES.join(', ')}` });
+  return { disable, maxWarnings, scope, config };
 }
 
 /** A progress line on a terminal, only once a run has taken more than a second. */
@@ -64,25 +98,84 @@ function progress(): { update: (done: number, total: number) => void; clear: () 
   };
 }
 
-async function render(result: LintResult, format: Format): Promise<string> {
+async function render(result: LintResult, format: Format, opts: LintCommandOptions): Promise<string> {
   switch (format) {
     case 'json':
       return (await import('../lint/format/json.js')).formatJson(result);
     case 'sarif':
-      return (await import('../lint/format/sarif.js')).formatSarif(result, { version: '0.1.0' });
+      return (await import('../lint/format/sarif.js')).formatSarif(result, { automationId: opts.automationId });
     case 'github':
       return (await import('../lint/format/github.js')).formatGithub(result);
+    case 'codeclimate':
+      return (await import('../lint/format/codeclimate.js')).formatCodeclimate(result);
+    case 'junit':
+      return (await import('../lint/format/junit.js')).formatJunit(result);
     default:
       return (await import('../lint/format/text.js')).formatText(result);
   }
 }
 
+/** `lint --list-rules`: every rule, its default severity (or the config's) and its docs. */
+function listRules(format: Format, config: LintConfig): string {
+  const rows = allRules.map((r) => ({
+    id: r.id,
+    severity: config.rules[r.id] ?? r.severity,
+    description: r.description,
+    helpUri: ruleDocsUrl(r.id),
+  }));
+  if (format === 'json') return JSON.stringify(rows) + '\n';
+  const width = Math.max(...rows.map((r) => r.id.length));
+  return rows.map((r) => `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}\n`).join('');
+}
+
+/** The config's severities, inline suppressions and --quiet, applied to the engine's findings. */
+function adjust(result: LintResult, items: WorkItem[], config: LintConfig, quiet: boolean): LintResult {
+  const byFile = new Map(items.map((i) => [i.file, i]));
+  const textOf = (file: string): string | undefined => {
+    const item = byFile.get(file);
+    try {
+      return item?.data ? Buffer.from(item.data).toString('utf8') : item?.path ? readFileSync(item.path, 'utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let findings: Finding[] = result.findings.map((f) => {
+    const setting = config.rules[f.rule];
+    return setting && setting !== 'off' ? { ...f, severity: setting } : f;
+  });
+  findings = suppress(findings, textOf).kept;
+  if (quiet) findings = findings.filter((f) => f.severity === 'error');
+  const count = (s: Finding['severity']): number => findings.filter((f) => f.severity === s).length;
+  return { ...result, findings, summary: { ...result.summary, error: count('error'), warning: count('warning'), info: count('info') } };
+}
+
 /** Runs lint and prints the result; returns the exit code (0 clean, 3 errors or too many warnings). */
 export async function runLint(inputs: string[], opts: LintCommandOptions, out: (s: string) => void): Promise<number> {
-  const { disable, maxWarnings } = parseOptions(opts);
+  const settings = parseOptions(opts);
+  const format = opts.format ?? 'text';
+  if (opts.listRules) {
+    out(listRules(format, settings.config));
+    return 0;
+  }
+  if (inputs.length === 0)
+    throw usageError('E_USAGE', 'no input', { where: 'lint', hint: "name domain XML files or folders, or '-' for stdin; see vnet-virt lint --help" });
   let host: HostFacts | undefined;
   if (opts.host) host = await (await import('../host/facts.js')).readHostFacts(opts.netns);
-  const items = expandInputs(inputs, note);
+  // --ignore patterns are relative to the working folder, the config's to the config's folder.
+  const noDomain = (where: string): void => {
+    if (!opts.allowEmpty)
+      throw usageError('E_NO_INPUT', `no domain XML found in ${where}`, { hint: 'name domain XML files or folders that hold them (--allow-empty lets this pass)' });
+    note(`no domain XML found in ${where}`);
+  };
+  const items = expandInputs(
+    inputs,
+    note,
+    [
+      { base: process.cwd(), matches: globMatcher(opts.ignore ?? []) },
+      { base: settings.config.base, matches: globMatcher(settings.config.ignore) },
+    ],
+    noDomain,
+  );
   const bar = progress();
   let result: LintResult;
   try {
@@ -90,7 +183,8 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
       schemaDir: opts.schemaDir,
       schema: opts.schema !== false,
       requireSchema: opts.requireSchema === true,
-      disable,
+      disable: settings.disable,
+      scope: settings.scope,
       host,
       note,
       onProgress: bar.update,
@@ -98,6 +192,8 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
   } finally {
     bar.clear();
   }
-  out(await render(result, opts.format ?? 'text'));
-  return result.summary.error > 0 || result.summary.warning > maxWarnings ? 3 : 0;
+  if (result.files === 0) noDomain(inputs.join(', '));
+  result = adjust(result, items, settings.config, opts.quiet === true);
+  out(await render(result, format, opts));
+  return result.summary.error > 0 || result.summary.warning > settings.maxWarnings ? 3 : 0;
 }

@@ -122,6 +122,8 @@ export interface ContainerFacts {
   netns: string | undefined;
   host: ReadonlyMap<string, Link>;
   container: ReadonlyMap<string, Link> | undefined;
+  /** The container's addresses per device ("192.0.2.2/24"), when read. */
+  addresses?: ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 type SetField = Extract<Effect, { type: 'set' }>['field'];
@@ -201,9 +203,13 @@ export function planVeth(spec: VethSpec, facts: ContainerFacts): Plan {
   const problems: Problem[] = [];
   const cmd = `vnet-virt container remove ${target.spec}`;
   const he = facts.host.get(hostEnd);
-  if (he) problems.push(taken(he, marker, sideOf(facts.netns), '--host-end', `${cmd} --host-end ${hostEnd}`));
   const ce = facts.container?.get(containerEnd);
-  if (ce) problems.push(taken(ce, marker, `container ${target.spec}`, '--container-end', `${cmd} --name ${containerEnd}`));
+  // The pair this command made before: like a second `up`, only what differs is done.
+  const again = he?.kind === 'veth' && ce?.kind === 'veth' && he.alias === marker && ce.alias === marker;
+  if (he && !again) problems.push(taken(he, marker, sideOf(facts.netns), '--host-end', `${cmd} --host-end ${hostEnd}`));
+  if (ce && !again) problems.push(taken(ce, marker, `container ${target.spec}`, '--container-end', `${cmd} --name ${containerEnd}`));
+  if (again && spec.mac !== undefined && ce.mac !== spec.mac.toLowerCase())
+    problems.push({ code: 'E_DEVICE_EXISTS', message: `${containerEnd} already exists in container ${target.spec} with MAC ${ce.mac}, not ${spec.mac}`, where: '--mac', hint: `remove the pair first (${cmd} --host-end ${hostEnd})` });
   if (bridge !== undefined) {
     const br = facts.host.get(bridge);
     if (!br) problems.push({ code: 'E_BRIDGE_MISSING', message: `bridge ${bridge} does not exist in ${sideOf(facts.netns)}`, where: '--bridge', hint: `create it (ip link add name ${bridge} type bridge)` });
@@ -212,6 +218,14 @@ export function planVeth(spec: VethSpec, facts: ContainerFacts): Plan {
   refuse(problems);
 
   const s = new Steps(facts.netns, target);
+  if (again) {
+    if (bridge !== undefined && he.master !== bridge) s.host(['link', 'set', 'dev', hostEnd, 'master', bridge], hostEnd, `put ${hostEnd} on bridge ${bridge}`, { type: 'set', device: hostEnd, field: 'master', value: bridge });
+    if (!he.up) s.host(['link', 'set', 'dev', hostEnd, 'up'], hostEnd, `bring ${hostEnd} up`, { type: 'set', device: hostEnd, field: 'up', value: true });
+    if (spec.address !== undefined && !(facts.addresses?.get(containerEnd) ?? []).includes(spec.address))
+      s.inside(['addr', 'add', spec.address, 'dev', containerEnd], containerEnd, `give ${containerEnd} the address ${spec.address}`, { type: 'address', device: containerEnd, address: spec.address });
+    if (!ce.up) s.inside(['link', 'set', 'dev', containerEnd, 'up'], containerEnd, `bring ${containerEnd} up`, { type: 'set', device: containerEnd, field: 'up', value: true });
+    return { kind: 'up', netns: facts.netns, steps: s.steps, notes: [] };
+  }
   s.host(
     ['link', 'add', 'dev', hostEnd, 'type', 'veth', 'peer', 'name', containerEnd, ...(spec.mac ? ['address', spec.mac] : []), 'netns', netnsArg(target)],
     hostEnd,

@@ -2,7 +2,8 @@
 // shared between interfaces, in one domain or across files), then order.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { inputError, VnetError } from '../errors.js';
+import { dirname } from 'node:path';
+import { inputError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
 import { DEFAULT_SCHEMA_DIR, domainSchemaPath, schemaExists } from '../schema/libvirt.js';
 import type { SchemaVerdict } from '../schema/libvirt.js';
@@ -10,10 +11,11 @@ import { findXmllint, validateWithXmllint } from '../schema/xmllint.js';
 import { applySchemaVerdict } from './file.js';
 import { isReadFailure } from './lane.js';
 import type { ItemResult, LaneConfig, WorkItem } from './lane.js';
-import { domainRules } from './rules/index.js';
+import { ALWAYS_ON, domainRules } from './rules/index.js';
+import * as fileUnreadable from './rules/file-unreadable.js';
 import { locateProblems } from './locate.js';
 import { lintItems } from './schedule.js';
-import type { Claim, DomainRule, Finding, LintResult, Summary } from './types.js';
+import type { Claim, DomainRule, Finding, LintResult, Scope, Summary } from './types.js';
 
 export interface LintOptions {
   /** Folder with libvirt's domain.rng; default /usr/share/libvirt/schemas. */
@@ -22,8 +24,10 @@ export interface LintOptions {
   schema?: boolean;
   /** A missing schema is an error instead of a note. */
   requireSchema?: boolean;
-  /** Rule ids that do not run. */
+  /** Rule ids that do not run (file-unreadable and xml-syntax always run). */
   disable?: readonly string[];
+  /** Which claims the cross-file rules compare: one folder's (default), one file's, or the whole run's. */
+  scope?: Scope;
   /** Live devices (--host). */
   host?: HostFacts | undefined;
   /** Worker threads besides the main thread; default from the core count and the number of files. */
@@ -61,11 +65,18 @@ export const MAX_RELATED = 20;
 // Code-point order: the same on every machine, whatever its locale.
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function crossFile(claims: Claim[], rules: readonly DomainRule[]): Finding[] {
+/** The group a claim is compared within: a domain's own interfaces always share one. */
+function scopeOf(file: string, scope: Scope): string {
+  if (scope === 'run') return '';
+  if (scope === 'file') return file;
+  return file === '<stdin>' ? file : dirname(file);
+}
+
+export function crossFile(claims: Claim[], rules: readonly DomainRule[], scope: Scope = 'folder'): Finding[] {
   const byRule = new Map(rules.map((r) => [r.id, r]));
   const groups = new Map<string, Claim[]>();
   for (const c of claims) {
-    const k = `${c.rule}\0${c.key}`;
+    const k = `${c.rule}\0${scopeOf(c.file, scope)}\0${c.key}`;
     const g = groups.get(k);
     if (g) g.push(c);
     else groups.set(k, [c]);
@@ -141,7 +152,7 @@ async function mergeVerdicts(
 }
 
 export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<LintResult> {
-  const disabled = new Set(opts.disable ?? []);
+  const disabled = new Set((opts.disable ?? []).filter((id) => !ALWAYS_ON.has(id)));
   const enabled = [...domainRules.map((r) => r.id), 'xml-syntax', 'schema'].filter((id) => !disabled.has(id));
   const schema = schemaPlan(opts, disabled);
   const { engine, xmllint } = schema.dir === undefined ? { engine: 'wasm', xmllint: undefined } : chooseEngine(opts.schemaEngine);
@@ -169,22 +180,31 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
   const findings: Finding[] = [];
   const claims: Claim[] = [];
   const order = new Map<string, number>();
+  const linted: string[] = [];
   let files = 0;
   let skipped = 0;
   for (const r of results) {
-    if (isReadFailure(r))
-      throw new VnetError(r.failure.message, { code: r.failure.code, exitCode: 3, file: r.file, hint: r.failure.hint });
     order.set(r.file, order.size);
+    if (isReadFailure(r)) {
+      files++;
+      linted.push(r.file);
+      fileUnreadable.check(r.failure, {
+        report: (f) => findings.push({ rule: fileUnreadable.id, severity: fileUnreadable.severity, file: r.file, ...f }),
+        claim: () => {},
+      });
+      continue;
+    }
     if (r.status === 'skipped') {
       skipped++;
       opts.note?.(`${r.file}: root element is <${r.root}>, not <domain>; skipped`);
       continue;
     }
     files++;
+    linted.push(r.file);
     findings.push(...r.findings);
     claims.push(...r.claims);
   }
-  findings.push(...crossFile(claims, domainRules));
+  findings.push(...crossFile(claims, domainRules, opts.scope));
   findings.sort(
     (a, b) =>
       order.get(a.file)! - order.get(b.file)! ||
@@ -197,5 +217,6 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
     files,
     findings,
     summary: { error: count('error'), warning: count('warning'), info: count('info'), skipped, schema: schema.state },
+    linted,
   };
 }

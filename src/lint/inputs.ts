@@ -1,16 +1,28 @@
 // What to lint: named files, '-' for stdin, and folders searched recursively for *.xml.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { inputError } from '../errors.js';
-import { MAX_XML_BYTES } from '../commands/io.js';
+import { join, relative, resolve, sep } from 'node:path';
+import { usageError } from '../errors.js';
 import type { WorkItem } from './lane.js';
 
-function walk(dir: string, out: string[]): void {
+/** Paths not linted: a test on a path relative to `base`, '/'-separated. */
+export interface IgnoreRule {
+  base: string;
+  matches: (relPath: string) => boolean;
+}
+
+const ignored = (p: string, ignore: readonly IgnoreRule[]): boolean =>
+  ignore.some(({ base, matches }) => {
+    const rel = relative(base, resolve(p));
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && matches(rel.split(sep).join('/'));
+  });
+
+function walk(dir: string, out: string[], ignore: readonly IgnoreRule[]): void {
   const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
+    if (ignored(p, ignore)) continue;
     // Symbolic links to folders are not followed: no loops, no surprises outside the tree.
-    if (e.isDirectory()) walk(p, out);
+    if (e.isDirectory()) walk(p, out, ignore);
     else if (e.name.endsWith('.xml') && (e.isFile() || (e.isSymbolicLink() && isFile(p)))) out.push(p);
   }
 }
@@ -23,7 +35,15 @@ function isFile(p: string): boolean {
   }
 }
 
-export function expandInputs(args: readonly string[], note: (m: string) => void = () => {}): WorkItem[] {
+/** The work items of the inputs; a folder without a *.xml file (after `ignore`) is a usage error, as in ESLint. */
+export function expandInputs(
+  args: readonly string[],
+  note: (m: string) => void = () => {},
+  ignore: readonly IgnoreRule[] = [],
+  onEmpty: (folder: string) => void = (folder) => {
+    throw usageError('E_NO_INPUT', `no domain XML found in ${folder}`, { hint: 'name a folder that holds *.xml domain files, or the files themselves' });
+  },
+): WorkItem[] {
   const items: WorkItem[] = [];
   const seen = new Set<string>();
   const add = (item: Omit<WorkItem, 'index'>): void => {
@@ -33,24 +53,24 @@ export function expandInputs(args: readonly string[], note: (m: string) => void 
   };
   for (const arg of args) {
     if (arg === '-') {
-      const data = readFileSync(0);
-      if (data.length > MAX_XML_BYTES)
-        throw inputError('E_TOO_LARGE', `is ${data.length} bytes; the limit is ${MAX_XML_BYTES}`, { file: '<stdin>' });
-      add({ file: '<stdin>', data });
+      add({ file: '<stdin>', data: readFileSync(0) });
       continue;
     }
     let st;
     try {
       st = statSync(arg);
     } catch {
-      throw inputError('E_FILE_MISSING', 'no such file or folder', { file: arg, hint: 'check the path' });
+      // Read by its lane, which reports it as a file-unreadable finding: the other inputs are still linted.
+      add({ file: arg, path: arg });
+      continue;
     }
     if (st.isDirectory()) {
       const found: string[] = [];
-      walk(arg, found);
-      if (found.length === 0) note(`${arg}: no *.xml files in this folder`);
+      walk(arg, found, ignore);
+      if (found.length === 0) onEmpty(arg);
       for (const p of found) add({ file: p, path: p });
-    } else add({ file: arg, path: arg });
+    } else if (ignored(arg, ignore)) note(`${arg}: ignored (--ignore or the config's ignore)`);
+    else add({ file: arg, path: arg });
   }
   return items;
 }

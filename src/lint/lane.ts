@@ -49,18 +49,24 @@ export async function openLane(config: LaneConfig): Promise<LaneSetup> {
 // One buffer per thread, reused for every file: no allocation and no fstat per file.
 let scratch: Buffer | undefined;
 
+const tooLarge = (file: string): ReadFailure => ({
+  file,
+  failure: { code: 'E_TOO_LARGE', message: `is over ${MAX_XML_BYTES} bytes, the limit`, hint: 'a domain XML is far smaller; is this the right file?' },
+});
+
 function read(item: WorkItem): Uint8Array | ReadFailure {
-  if (item.data) return item.data;
+  if (item.data) return item.data.length > MAX_XML_BYTES ? tooLarge(item.file) : item.data;
   scratch ??= Buffer.allocUnsafe(MAX_XML_BYTES + 1);
   let fd: number | undefined;
   try {
     fd = openSync(item.path!, 'r');
     let size = 0;
     for (let n = -1; n !== 0 && size < scratch.length; size += n) n = readSync(fd, scratch, size, scratch.length - size, null);
-    if (size > MAX_XML_BYTES)
-      return { file: item.file, failure: { code: 'E_TOO_LARGE', message: `is over ${MAX_XML_BYTES} bytes, the limit`, hint: 'a domain XML is far smaller; is this the right file?' } };
+    if (size > MAX_XML_BYTES) return tooLarge(item.file);
     return scratch.subarray(0, size);
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { file: item.file, failure: { code: 'E_FILE_MISSING', message: 'no such file or folder', hint: 'check the path' } };
     const message = e instanceof Error ? e.message : String(e);
     return { file: item.file, failure: { code: 'E_FILE_UNREADABLE', message: `cannot read: ${message}`, hint: 'check the path and its permissions' } };
   } finally {

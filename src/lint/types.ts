@@ -69,15 +69,18 @@ export interface DomainRule {
   conflict?(claim: Claim, others: Claim[], total: number): { message: string; hint: string };
 }
 
-/** Rules the engine applies before there is a DomainDoc (xml-syntax, schema). */
+/** Rules the engine applies before there is a DomainDoc (file-unreadable, xml-syntax, schema). */
 export interface StageRule {
   id: string;
   severity: Severity;
   description: string;
-  stage: 'parse' | 'schema';
+  stage: 'read' | 'parse' | 'schema';
 }
 
 export type Rule = DomainRule | StageRule;
+
+/** Which files' claims are compared by the cross-file rules: those of one folder (default), of one file, or of the whole run. */
+export type Scope = 'folder' | 'file' | 'run';
 
 export interface Summary {
   error: number;
@@ -94,4 +97,6 @@ export interface LintResult {
   files: number;
   findings: Finding[];
   summary: Summary;
+  /** The names of the files counted in `files`, in input order (for formats that list every file). */
+  linted?: string[];
 }

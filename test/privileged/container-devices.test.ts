@@ -76,9 +76,18 @@ test('container veth into an unshare -n process: host end on the bridge, host0 i
       const ping = pingFrom(pid, '192.0.2.1');
       assert.equal(ping.status, 0, ping.stdout + ping.stderr);
 
-      const again = cliIn(ns, 'veth', String(pid), '--bridge', 'br0');
-      assert.equal(again.code, 3);
-      assert.match(again.stderr, /^vnet-virt: --host-end: ve-\d+ already exists .*container remove/);
+      // Twice is like up twice: nothing to do, exit 0; what drifted since is put right.
+      const args = ['veth', String(pid), '--bridge', 'br0', '--address', '192.0.2.2/24', '--mac', '02:00:00:00:00:02', '--json'];
+      assert.deepEqual(report(cliIn(ns, ...args)).steps, []);
+      ipIn(ns, 'link', 'set', 'dev', `ve-${pid}`, 'nomaster');
+      execFileSync('nsenter', ['-t', String(pid), '-n', 'ip', 'addr', 'flush', 'dev', 'host0']);
+      const fixed = report(cliIn(ns, ...args));
+      assert.deepEqual(fixed.steps.map((st) => st.description), [`put ve-${pid} on bridge br0`, 'give host0 the address 192.0.2.2/24']);
+      assert.equal(linksIn(ns).find((l) => l.ifname === `ve-${pid}`)?.master, 'br0');
+      assert.equal(pingFrom(pid, '192.0.2.1').status, 0);
+      const otherMac = cliIn(ns, 'veth', String(pid), '--bridge', 'br0', '--mac', '02:00:00:00:00:09');
+      assert.equal(otherMac.code, 3);
+      assert.match(otherMac.stderr, /^vnet-virt: --mac: host0 already exists .* with MAC 02:00:00:00:00:02, not 02:00:00:00:00:09/);
 
       const removed = report(cliIn(ns, 'remove', String(pid), '--host-end', `ve-${pid}`, '--json'));
       assert.equal(removed.steps.length, 1);
@@ -182,7 +191,7 @@ test('container veth: a real failure midway (the address taken meanwhile) is und
     withNetns(async (ct) => {
       // The runner runs every command for real; just before `addr add`, someone else puts that address on host0.
       const runner: typeof run = async (argv, opts) => {
-        if (argv.includes('addr')) execFileSync('ip', ['-n', ct, 'addr', 'add', '192.0.2.2/24', 'dev', 'host0']);
+        if (argv.join(' ').includes('addr add')) execFileSync('ip', ['-n', ct, 'addr', 'add', '192.0.2.2/24', 'dev', 'host0']);
         return run(argv, opts);
       };
       const lines: string[] = [];

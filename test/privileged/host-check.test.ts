@@ -19,6 +19,10 @@ test('check finds every kind of drift, each produced by breaking a device by han
     const clean = runCli(['check', file, '--netns', ns, '--json']);
     assert.equal(clean.code, 0, clean.stderr);
     assert.deepEqual(JSON.parse(clean.stdout), { command: 'check', netns: ns, ok: true, drift: [] });
+    // A clean check says so in one line; --quiet prints nothing.
+    assert.equal(runCli(['check', file, '--netns', ns]).stdout, `1 domain checked in namespace ${ns}: the host matches the XML\n`);
+    const quiet = runCli(['check', file, '--netns', ns, '--quiet']);
+    assert.deepEqual([quiet.code, quiet.stdout], [0, '']);
 
     const ip = (...a: string[]): string => ipIn(ns, ...a);
     // multi-queue: tap0 made again by hand without multi_queue, otherwise as wanted.

@@ -147,3 +147,20 @@ test('executor: the host side batches; commands inside the container run one by 
   ]);
   assert.equal(calls[0]!.input!.split('\n').filter(Boolean).length, 4);
 });
+
+test('veth a second time: the pair is ours, so nothing to do; only what drifted is done; another MAC is refused', () => {
+  const spec = { target: ct1, hostEnd: 've-ct1', containerEnd: 'host0', bridge: 'br0', mac: '02:00:00:00:00:02', address: '192.0.2.2/24' };
+  const he = { ...link('ve-ct1', 'veth', M), master: 'br0' };
+  const ce = { ...link('host0', 'veth', M), mac: '02:00:00:00:00:02' };
+  const same = planVeth(spec, { ...facts([link('br0', 'bridge'), he], [ce]), addresses: new Map([['host0', ['192.0.2.2/24']]]) });
+  assert.deepEqual(same.steps, []);
+  const drifted = planVeth(spec, { ...facts([link('br0', 'bridge'), { ...he, master: undefined }], [{ ...ce, up: false }]), addresses: new Map() });
+  assert.deepEqual(lines(drifted.steps.map((s) => s.argv)), [
+    'ip link set dev ve-ct1 master br0',
+    'ip -n ct1 addr add 192.0.2.2/24 dev host0',
+    'ip -n ct1 link set dev host0 up',
+  ]);
+  refused(() => planVeth({ ...spec, mac: '02:00:00:00:00:09' }, facts([link('br0', 'bridge'), he], [ce])), 'E_DEVICE_EXISTS', 3, '--mac');
+  // Only our own pair counts: a foreign host end of that name is still refused.
+  refused(() => planVeth(spec, facts([link('br0', 'bridge'), { ...he, alias: 'someone' }], [ce])), 'E_DEVICE_NOT_OURS', 3, '--host-end');
+});

@@ -57,10 +57,10 @@ test('lint with no input is a usage error', () => {
   assert.equal(runCli(['lint']).code, 2);
 });
 
-test('a missing file exits 3 and names it', () => {
+test('a missing file is a file-unreadable finding on it: exit 3', () => {
   const r = runCli(['lint', '/nonexistent/x.xml']);
   assert.equal(r.code, 3);
-  assert.match(r.stderr, /\/nonexistent\/x\.xml/);
+  assert.match(r.stdout, /^\/nonexistent\/x\.xml:1: error file-unreadable: no such file or folder$/m);
 });
 
 test("'-' reads stdin, named <stdin>", () => {

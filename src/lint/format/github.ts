@@ -1,4 +1,5 @@
 // GitHub Actions workflow commands: each finding becomes an annotation on its file and line.
+import { ruleDocsUrl } from '../docs.js';
 import type { LintResult, Severity } from '../types.js';
 
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'notice' };
@@ -11,7 +12,7 @@ export function formatGithub(result: LintResult): string {
   return result.findings
     .map(
       (f) =>
-        `::${COMMAND[f.severity]} file=${escapeProperty(f.file)},line=${f.line},title=${escapeProperty(`vnet-virt ${f.rule}`)}::${escapeData(`${f.message}\nhint: ${f.hint}`)}\n`,
+        `::${COMMAND[f.severity]} file=${escapeProperty(f.file)},line=${f.line},title=${escapeProperty(`vnet-virt ${f.rule}`)}::${escapeData(`${f.message}\nhint: ${f.hint}\ndocs: ${ruleDocsUrl(f.rule)}`)}\n`,
     )
     .join('');
 }

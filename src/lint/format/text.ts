@@ -1,4 +1,5 @@
-// Text: one line per finding, `file:line: severity rule: message`, its hint indented below.
+// Text: one line per finding, `file:line: severity rule: message`, its hint and the rule's docs indented below.
+import { ruleDocsUrl } from '../docs.js';
 import type { LintResult } from '../types.js';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -8,6 +9,7 @@ export function formatText(result: LintResult): string {
   for (const f of result.findings) {
     lines.push(`${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`);
     lines.push(`  hint: ${f.hint}`);
+    lines.push(`  docs: ${ruleDocsUrl(f.rule)}`);
   }
   const s = result.summary;
   const skipped = s.skipped ? `, ${s.skipped} skipped` : '';

@@ -1,6 +1,7 @@
 // Every lint rule, by id. The ids are a contract: users disable rules by them.
 import * as directHostUnreachable from './direct-host-unreachable.js';
 import * as directModePassthru from './direct-mode-passthru.js';
+import * as fileUnreadable from './file-unreadable.js';
 import * as ifnameInvalid from './ifname-invalid.js';
 import * as macDuplicate from './mac-duplicate.js';
 import * as macMulticast from './mac-multicast.js';
@@ -24,7 +25,10 @@ import * as vepaNeedsHairpin from './vepa-needs-hairpin.js';
 import * as xmlSyntax from './xml-syntax.js';
 import type { DomainRule, Rule, StageRule } from '../types.js';
 
-export const stageRules: readonly StageRule[] = [xmlSyntax, schema];
+export const stageRules: readonly StageRule[] = [fileUnreadable, xmlSyntax, schema];
+
+/** Rules no option or config can turn off: a file lint cannot read must never pass. */
+export const ALWAYS_ON: ReadonlySet<string> = new Set([fileUnreadable.id, xmlSyntax.id]);
 
 export const domainRules: readonly DomainRule[] = [
   managedNoType,
