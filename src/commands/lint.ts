@@ -6,11 +6,15 @@ import { lint } from '../lint/engine.js';
 import { expandInputs } from '../lint/inputs.js';
 import { ruleById } from '../lint/rules/index.js';
 import type { LintResult } from '../lint/types.js';
+import type { WorkItem } from '../lint/lane.js';
+import { checkSource, namedDocs, virshFor } from './domain-source.js';
+const virshUri = (o: DomainSourceOptions): string => virshFor(o).uri;
+import type { DomainSourceOptions } from './domain-source.js';
 
 export const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
 export type Format = (typeof FORMATS)[number];
 
-export interface LintCommandOptions {
+export interface LintCommandOptions extends DomainSourceOptions {
   schemaDir?: string;
   /** commander's --no-schema sets this to false. */
   schema?: boolean;
@@ -77,12 +81,19 @@ async function render(result: LintResult, format: Format): Promise<string> {
   }
 }
 
+/** By name: each domain's definition (persistent, or live with --live), named URI/NAME. */
+async function domainItems(opts: LintCommandOptions): Promise<WorkItem[]> {
+  const named = await namedDocs(opts, opts.live ? 'live' : 'persistent', note, opts.live === true && !opts.allDomains);
+  if (named.length === 0) note(`no domains are defined at ${virshUri(opts)}`);
+  return named.map((n, index) => ({ index, file: n.doc.file, data: Buffer.from(n.doc.text) }));
+}
+
 /** Runs lint and prints the result; returns the exit code (0 clean, 3 errors or too many warnings). */
 export async function runLint(inputs: string[], opts: LintCommandOptions, out: (s: string) => void): Promise<number> {
   const { disable, maxWarnings } = parseOptions(opts);
   let host: HostFacts | undefined;
   if (opts.host) host = await (await import('../host/facts.js')).readHostFacts(opts.netns);
-  const items = expandInputs(inputs, note);
+  const items = checkSource(inputs, opts, { all: true }) ? await domainItems(opts) : expandInputs(inputs, note);
   const bar = progress();
   let result: LintResult;
   try {
