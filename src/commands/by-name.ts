@@ -9,6 +9,7 @@ import { execute, HostError, undoSteps } from '../host/executor.js';
 import type { Step } from '../host/step.js';
 import { isActive, LibvirtDomain } from '../libvirt/domain.js';
 import { RECORD_KEY, RECORD_NS, recordForMetadata } from '../libvirt/metadata.js';
+import type { Virsh } from '../libvirt/virsh.js';
 import { attachJson, planAttach } from './attach.js';
 import type { AttachResult, CommonAttachOptions, SpecBuilder } from './attach.js';
 import { detachBy, detachJson, planDetach } from './detach.js';
@@ -34,6 +35,7 @@ export interface ByNameOptions extends DomainSourceOptions {
 
 /** Test seams: how long to wait, and where log lines go. */
 export interface ByNameDeps {
+  virsh?: Virsh;
   unplugWaitMs?: number;
   log?: (line: string) => void;
 }
@@ -184,7 +186,7 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
 ): Promise<void> {
   const log = deps.log ?? stderrLog;
   const derive = build(opts);
-  const dom = await LibvirtDomain.lookup(virshFor(opts), opts.domain!);
+  const dom = await LibvirtDomain.lookup(deps.virsh ?? virshFor(opts), opts.domain!);
   const live = liveMode(dom, opts);
   const pdoc = dom.info.persistent && !opts.liveOnly ? await readDefinition(dom, 'persistent') : undefined;
   const ldoc = live ? await readDefinition(dom, 'live') : undefined;
@@ -241,7 +243,7 @@ const summary = (o: Outcome): string => {
 export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: (s: string) => void, deps: ByNameDeps = {}): Promise<void> {
   const log = deps.log ?? stderrLog;
   const by = detachBy(opts);
-  const dom = await LibvirtDomain.lookup(virshFor(opts), opts.domain!);
+  const dom = await LibvirtDomain.lookup(deps.virsh ?? virshFor(opts), opts.domain!);
   const live = liveMode(dom, opts);
   const pdoc = dom.info.persistent && !opts.liveOnly ? await readDefinition(dom, 'persistent') : undefined;
   const ldoc = live ? await readDefinition(dom, 'live') : undefined;
