@@ -149,6 +149,11 @@ async function waitUnplugged(dom: LibvirtDomain, mac: string, waitMs: number): P
   }
 }
 
+/** The persistent and the live definition, as asked, read at once. */
+function definitions(dom: LibvirtDomain, persistent: boolean, live: boolean): Promise<[DomainDoc | undefined, DomainDoc | undefined]> {
+  return Promise.all([persistent ? readDefinition(dom, 'persistent') : undefined, live ? readDefinition(dom, 'live') : undefined]);
+}
+
 interface Outcome {
   defined: boolean;
   live: 'hot-plugged' | 'unplugged' | 'unchanged' | null;
@@ -188,8 +193,7 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
   const derive = build(opts);
   const dom = await LibvirtDomain.lookup(deps.virsh ?? virshFor(opts), opts.domain!);
   const live = liveMode(dom, opts);
-  const pdoc = dom.info.persistent && !opts.liveOnly ? await readDefinition(dom, 'persistent') : undefined;
-  const ldoc = live ? await readDefinition(dom, 'live') : undefined;
+  const [pdoc, ldoc] = await definitions(dom, dom.info.persistent && !opts.liveOnly, live);
   const { spec, named, given } = derive((pdoc ?? ldoc)!);
   const pres = pdoc && planAttach(pdoc, spec, given, named);
   const lres = ldoc && planAttach(ldoc, spec, given, named);
@@ -245,8 +249,7 @@ export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: 
   const by = detachBy(opts);
   const dom = await LibvirtDomain.lookup(deps.virsh ?? virshFor(opts), opts.domain!);
   const live = liveMode(dom, opts);
-  const pdoc = dom.info.persistent && !opts.liveOnly ? await readDefinition(dom, 'persistent') : undefined;
-  const ldoc = live ? await readDefinition(dom, 'live') : undefined;
+  const [pdoc, ldoc] = await definitions(dom, dom.info.persistent && !opts.liveOnly, live);
   // With --live the interface may be in only one of the two definitions; it must be in one.
   const find = (doc: DomainDoc | undefined, other: DomainDoc | undefined): DetachResult | undefined => {
     if (!doc) return undefined;
