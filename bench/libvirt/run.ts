@@ -25,7 +25,7 @@ function timed(argv: string[]): number {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root: it starts a private libvirtd');
   const work = tempDir('vnet-bench-lv-');
-  const lv = await startLibvirt();
+  const lv = await startLibvirt({ waitMs: 1_200_000 });
   try {
     const ns = lv.ns;
     ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');

@@ -45,9 +45,6 @@ const message = (e: unknown): string => (e instanceof VnetError ? e.oneLine() : 
 /** Undo actions registered as each step succeeds; a failure runs them newest first. */
 class Undo {
   private readonly steps: { what: string; run: () => Promise<void> }[] = [];
-  readonly done: string[] = [];
-
-  constructor(private readonly log: (line: string) => void) {}
 
   push(what: string, run: () => Promise<void>): void {
     this.steps.push({ what, run });
@@ -56,8 +53,8 @@ class Undo {
   /** Undoes everything and throws: the cause (exit 1, or its own code) when the undo worked, exit 4 with what is left. */
   async unwind(cause: unknown): Promise<never> {
     const left: string[] = [];
+    // Silent: the one error line names what was undone.
     for (const s of this.steps.reverse()) {
-      this.log(`undo: ${s.what}`);
       try {
         await s.run();
       } catch (e) {
@@ -201,7 +198,7 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
   const outcome: Outcome = { defined: false, live: live ? 'unchanged' : null };
 
   if (!opts.dryRun) {
-    const undo = new Undo(log);
+    const undo = new Undo();
     try {
       // The device must exist before the hot-plug: libvirt refuses a managed='no' target it cannot open.
       if (spec.entry && (live || opts.provision)) {
@@ -274,7 +271,7 @@ export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: 
   const removed = lres?.removed ?? pres?.removed ?? null;
 
   if (!opts.dryRun) {
-    const undo = new Undo(log);
+    const undo = new Undo();
     try {
       if (lres?.removed?.mac) {
         const mac = lres.removed.mac;

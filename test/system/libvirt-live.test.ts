@@ -150,6 +150,22 @@ test('by name and live: hot-plug a tap and a macvtap into a running guest, unplu
       assert.equal(await xmlOf('hp2', true), before, 'hp2 is as it was');
     });
 
+    await t.test('no free PCI hotplug slot (q35 without spare root ports): exit 1, one line, devices and definition as before', async () => {
+      const g3 = hotplugGuest(work.dir, 'hp3', 3);
+      await define('hp3', g3.xml.replace('<type arch="x86_64">hvm</type>', '<type arch="x86_64" machine="q35">hvm</type>'));
+      const s = await L.virsh('start', 'hp3');
+      assert.equal(s.code, 0, `${s.stderr}\n${L.logs('hp3')}`);
+      const before = await xmlOf('hp3', true);
+      const r = cli('attach-tap', '--domain', 'hp3', '--live', '--netns', ns, '--tap', 't-hp3-a', '--bridge', 'br0');
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^vnet-virt: .*hp3: .*No more available PCI slots.*; undone: /m);
+      assert.ok(!devices(L).includes('t-hp3-a'), 'the tap made for the hot-plug is deleted again');
+      assert.equal(await xmlOf('hp3', true), before, 'the persistent definition is as it was');
+      assert.doesNotMatch(await xmlOf('hp3', false), /t-hp3-a/);
+      assert.equal((await L.virsh('destroy', 'hp3')).code, 0);
+    });
+
     t.diagnostic(`hot-plug cases done after ${Math.round(performance.now() - t0)} ms`);
     await t.test('attach by name on a shut-off domain, then virsh start with the hook: the devices come, the guest pings', async () => {
       const mac = '52:54:00:e2:00:01';
@@ -169,7 +185,7 @@ test('by name and live: hot-plug a tap and a macvtap into a running guest, unplu
     await t.test('lint --all-domains names each finding URI/NAME', async () => {
       const r = cli('lint', '--all-domains', '--no-schema', '--format', 'json');
       assert.ok(r.code === 0 || r.code === 3, r.stderr);
-      assert.equal(JSON.parse(r.stdout).files, 2);
+      assert.equal(JSON.parse(r.stdout).files, 3);
       assert.match(r.stderr, new RegExp(`${L.uri.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/hp1: read the persistent definition`));
     });
   } finally {
