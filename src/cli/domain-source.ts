@@ -24,18 +24,28 @@ export function nameOptions(cmd: Command, set: NameOptionSet = {}): Command {
 
 type SpecName = 'tapSpec' | 'macvtapSpec' | 'directSpec';
 
+/** By name, or a file; options that only work by name are refused for a file. */
+async function named(input: string | undefined, opts: Record<string, unknown>, byNameOnly: string[]): Promise<boolean> {
+  const { checkSource } = await import('../commands/domain-source.js');
+  if (checkSource(input === undefined ? [] : [input], opts)) return true;
+  const { usageError } = await import('../errors.js');
+  for (const flag of byNameOnly) {
+    const key = flag.slice(2).replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
+    if (opts[key] !== undefined) throw usageError('E_USAGE', `${flag} works on domains by name`, { where: flag, hint: 'add --domain NAME' });
+  }
+  return false;
+}
+
 /** attach-* by name; false when the command works on a file. */
 export async function attachByName(command: string, input: string | undefined, opts: Record<string, unknown>, spec: SpecName, out: (s: string) => void): Promise<boolean> {
-  const { checkSource } = await import('../commands/domain-source.js');
-  if (!checkSource(input === undefined ? [] : [input], opts)) return false;
+  if (!(await named(input, opts, ['--dry-run']))) return false;
   const [attach, { runAttachByName }] = await Promise.all([import('../commands/attach.js'), import('../commands/by-name.js')]);
   await runAttachByName(command, opts, attach[spec] as never, out);
   return true;
 }
 
 export async function detachByName(input: string | undefined, opts: Record<string, unknown>, out: (s: string) => void): Promise<boolean> {
-  const { checkSource } = await import('../commands/domain-source.js');
-  if (!checkSource(input === undefined ? [] : [input], opts)) return false;
+  if (!(await named(input, opts, ['--dry-run', '--netns']))) return false;
   const { runDetachByName } = await import('../commands/by-name.js');
   await runDetachByName(opts, out);
   return true;

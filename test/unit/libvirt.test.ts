@@ -13,7 +13,7 @@ import { checkSource } from '../../src/commands/domain-source.js';
 import { DomainDoc } from '../../src/domain/doc.js';
 import { recordForMetadata } from '../../src/libvirt/metadata.js';
 import { classify, defaultUri, virshMessage } from '../../src/libvirt/virsh.js';
-import { fixturesDir } from '../helpers.js';
+import { fixturesDir, runCli } from '../helpers.js';
 import { FAKE_URI, FakeVirsh } from './libvirt-fake.js';
 
 const UUID = '11111111-2222-3333-4444-555555555555';
@@ -200,4 +200,23 @@ test('usage: a file or --domain, not both; by-name options need --domain; -o and
   assert.equal(code(() => checkSource([], { allDomains: true })), 'E_USAGE/2');
   assert.equal(code(() => checkSource([], { allDomains: true }, { all: true })), 'ok');
   assert.equal(code(() => checkSource(['a.xml'], {})), 'ok');
+});
+
+test('CLI: by-name options on a file, a file and --domain, or nothing at all are usage errors (exit 2, one line)', () => {
+  const file = join(fixturesDir, 'quickstart', 'web1.xml');
+  for (const args of [
+    ['attach-tap', file, '--domain', 'web1'],
+    ['attach-tap', file, '--live'],
+    ['attach-tap', file, '--dry-run'],
+    ['detach', file, '--mac', '52:54:00:00:00:01', '--netns', 'x'],
+    ['attach-tap', '--domain', 'web1', '--in-place'],
+    ['lint', file, '-c', 'qemu:///system'],
+    ['check', '--all-domains', '--domain', 'web1'],
+    ['up', '--all-domains'],
+    ['attach-tap'],
+  ]) {
+    const r = runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
 });
