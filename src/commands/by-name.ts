@@ -3,13 +3,15 @@
 // changes the running guest (host devices, hot-plug, live metadata). Each
 // step registers its undo as it succeeds; a failure unwinds them newest first.
 import { ExitCode, inputError, VnetError } from '../errors.js';
-import type { DomainDoc } from '../domain/doc.js';
 import { interfacesOf } from '../domain/interfaces.js';
 import { execute, HostError, undoSteps } from '../host/executor.js';
 import type { Step } from '../host/step.js';
+import type { HostFacts } from '../host/facts.js';
 import { isActive, LibvirtDomain } from '../libvirt/domain.js';
 import { RECORD_KEY, RECORD_NS, recordForMetadata } from '../libvirt/metadata.js';
 import type { Virsh } from '../libvirt/virsh.js';
+import type { RunResult } from '../host/run.js';
+import { DomainDoc } from '../domain/doc.js';
 import { attachJson, planAttach } from './attach.js';
 import type { AttachResult, CommonAttachOptions, SpecBuilder } from './attach.js';
 import { detachBy, detachJson, planDetach } from './detach.js';
@@ -110,16 +112,18 @@ function interfaceText(doc: DomainDoc, mac: string): string {
 }
 
 /** Creates the devices the record asks for `dev` (marked as the domain's), and returns how to delete them again. */
-async function provisionInterface(doc: DomainDoc, dev: string, o: ByNameOptions, log: (l: string) => void): Promise<(() => Promise<void>) | undefined> {
-  const [{ intentOf }, { readHostFacts }, { planUp }] = await Promise.all([
-    import('../intent/intent.js'),
-    import('../host/facts.js'),
-    import('../host/plan.js'),
-  ]);
+async function provisionInterface(
+  doc: DomainDoc,
+  dev: string,
+  o: ByNameOptions,
+  facts: Promise<HostFacts>,
+  log: (l: string) => void,
+): Promise<(() => Promise<void>) | undefined> {
+  const [{ intentOf }, { planUp }] = await Promise.all([import('../intent/intent.js'), import('../host/plan.js')]);
   const intent = intentOf(doc);
   const only = { ...intent, items: intent.items.filter((i) => i.iface.dev === dev) };
   if (only.items.length === 0) return undefined;
-  const plan = planUp([only], await readHostFacts(o.netns), { createBridge: o.createBridge });
+  const plan = planUp([only], await facts, { createBridge: o.createBridge });
   for (const n of plan.notes) log(n.message);
   const r = await execute(plan, { log });
   const undo = undoSteps(r.done as Step[]);
@@ -146,9 +150,41 @@ async function waitUnplugged(dom: LibvirtDomain, mac: string, waitMs: number): P
   }
 }
 
-/** The persistent and the live definition, as asked, read at once. */
-function definitions(dom: LibvirtDomain, persistent: boolean, live: boolean): Promise<[DomainDoc | undefined, DomainDoc | undefined]> {
-  return Promise.all([persistent ? readDefinition(dom, 'persistent') : undefined, live ? readDefinition(dom, 'live') : undefined]);
+/**
+ * The domain and the definitions this run needs, read at once: dominfo,
+ * dumpxml --inactive (unless --live-only) and, with --live, the live dumpxml.
+ */
+async function open(o: ByNameOptions, deps: ByNameDeps): Promise<{ dom: LibvirtDomain; live: boolean; pdoc?: DomainDoc; ldoc?: DomainDoc }> {
+  const virsh = deps.virsh ?? virshFor(o);
+  const ref = o.domain!;
+  const wantLive = o.live === true || o.liveOnly === true;
+  const [dom, inactive, current] = await Promise.all([
+    LibvirtDomain.lookup(virsh, ref),
+    o.liveOnly ? undefined : virsh.raw(['dumpxml', '--domain', ref, '--inactive']),
+    wantLive ? virsh.raw(['dumpxml', '--domain', ref]) : undefined,
+  ]);
+  const live = liveMode(dom, o);
+  const parse = (r: RunResult | undefined): DomainDoc => {
+    if (!r) throw new Error('a definition was not read');
+    if (r.code !== 0) throw virsh.failure(r, dom.label);
+    return DomainDoc.parse(r.stdout, dom.label);
+  };
+  return {
+    dom,
+    live,
+    ...(dom.info.persistent && !o.liveOnly && { pdoc: parse(inactive) }),
+    ...(live && { ldoc: parse(current) }),
+  };
+}
+
+/** Runs independent steps at once; each that succeeded registers its undo, then the first failure is thrown. */
+async function together(undo: Undo, steps: { what: string; run: () => Promise<void>; undo: () => Promise<void> }[]): Promise<void> {
+  const results = await Promise.allSettled(steps.map((s) => s.run()));
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') undo.push(steps[i]!.what, steps[i]!.undo);
+  });
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 interface Outcome {
@@ -188,9 +224,10 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
 ): Promise<void> {
   const log = deps.log ?? stderrLog;
   const derive = build(opts);
-  const dom = await LibvirtDomain.lookup(deps.virsh ?? virshFor(opts), opts.domain!);
-  const live = liveMode(dom, opts);
-  const [pdoc, ldoc] = await definitions(dom, dom.info.persistent && !opts.liveOnly, live);
+  // The host is read while libvirt answers: one round trip less.
+  const facts = opts.dryRun || !(opts.live || opts.liveOnly || opts.provision) ? undefined : import('../host/facts.js').then((m) => m.readHostFacts(opts.netns));
+  facts?.catch(() => {});
+  const { dom, live, pdoc, ldoc } = await open(opts, deps);
   const { spec, named, given } = derive((pdoc ?? ldoc)!);
   const pres = pdoc && planAttach(pdoc, spec, given, named);
   const lres = ldoc && planAttach(ldoc, spec, given, named);
@@ -201,15 +238,19 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
     const undo = new Undo();
     try {
       // The device must exist before the hot-plug: libvirt refuses a managed='no' target it cannot open.
-      if (spec.entry && (live || opts.provision)) {
-        const del = await provisionInterface((lres ?? pres)!.after, spec.dev, opts, log);
+      if (spec.entry && facts) {
+        const del = await provisionInterface((lres ?? pres)!.after, spec.dev, opts, facts, log);
         if (del) undo.push(`delete the devices of ${spec.dev}`, del);
       }
-      if (pres?.action === 'added') {
-        await dom.define(pres.after.text);
-        outcome.defined = true;
-        undo.push('restore the persistent definition', () => dom.define(pdoc!.text));
-      }
+      // The define and the live record at once; then the hot-plug, whose undo depends on the guest, comes last.
+      const liveRecord = lres?.action === 'added' ? recordChange(ldoc!, lres.after) : undefined;
+      await together(undo, [
+        ...(pres?.action === 'added'
+          ? [{ what: 'restore the persistent definition', run: () => dom.define(pres.after.text), undo: () => dom.define(pdoc!.text) }]
+          : []),
+        ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
+      ]);
+      outcome.defined = pres?.action === 'added';
       if (lres?.action === 'added') {
         const block = interfaceText(lres.after, spec.mac);
         await dom.attachLive(block);
@@ -218,7 +259,6 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
           await dom.detachLive(block);
           await waitUnplugged(dom, spec.mac, deps.unplugWaitMs ?? UNPLUG_WAIT_MS);
         });
-        await syncLiveRecord(dom, ldoc!, lres.after);
       }
     } catch (e) {
       await undo.unwind(e);
@@ -228,13 +268,14 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
   await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => attachJson(command, dom.label, shown, emitted as never));
 }
 
-/** The live definition's record follows the live interfaces (the hook's `release end` reads it). */
-async function syncLiveRecord(dom: LibvirtDomain, before: DomainDoc, after: DomainDoc): Promise<void> {
+/** The live definition's record follows the live interfaces (the hook's `release end` reads it); undefined when it stays. */
+function recordChange(before: DomainDoc, after: DomainDoc): { was: string | undefined; now: string | undefined } | undefined {
   const was = recordForMetadata(before);
   const now = recordForMetadata(after);
-  if (was === now) return;
-  await dom.setLiveMetadata(RECORD_NS, RECORD_KEY, now);
+  return was === now ? undefined : { was, now };
 }
+
+const setRecord = (dom: LibvirtDomain, xml: string | undefined): Promise<void> => dom.setLiveMetadata(RECORD_NS, RECORD_KEY, xml);
 
 const summary = (o: Outcome): string => {
   const parts = [o.defined ? 'defined' : 'nothing to define', ...(o.live && o.live !== 'unchanged' ? [o.live] : o.live ? ['live unchanged'] : [])];
@@ -244,9 +285,7 @@ const summary = (o: Outcome): string => {
 export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: (s: string) => void, deps: ByNameDeps = {}): Promise<void> {
   const log = deps.log ?? stderrLog;
   const by = detachBy(opts);
-  const dom = await LibvirtDomain.lookup(deps.virsh ?? virshFor(opts), opts.domain!);
-  const live = liveMode(dom, opts);
-  const [pdoc, ldoc] = await definitions(dom, dom.info.persistent && !opts.liveOnly, live);
+  const { dom, live, pdoc, ldoc } = await open(opts, deps);
   // With --live the interface may be in only one of the two definitions; it must be in one.
   const find = (doc: DomainDoc | undefined, other: DomainDoc | undefined): DetachResult | undefined => {
     if (!doc) return undefined;
@@ -284,12 +323,12 @@ export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: 
           await dom.attachLive(block);
         });
       }
-      if (pres) {
-        await dom.define(pres.after.text);
-        outcome.defined = true;
-        undo.push('restore the persistent definition', () => dom.define(pdoc!.text));
-      }
-      if (lres) await syncLiveRecord(dom, ldoc!, lres.after);
+      const liveRecord = lres ? recordChange(ldoc!, lres.after) : undefined;
+      await together(undo, [
+        ...(pres ? [{ what: 'restore the persistent definition', run: () => dom.define(pres.after.text), undo: () => dom.define(pdoc!.text) }] : []),
+        ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
+      ]);
+      outcome.defined = pres !== undefined;
     } catch (e) {
       await undo.unwind(e);
     }

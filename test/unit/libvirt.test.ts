@@ -119,7 +119,7 @@ test('bad input, one line each, nothing defined: unknown domain, unreachable URI
   assert.equal(v.domains[0]!.persistent, XML);
   v = setup();
   await rejects(attach(v, { bridge: 'br0', live: true }), 'E_NOT_RUNNING', 3, /web1 is shut off: --live needs a running guest; .*virsh -c test:\/\/\/fake start web1/);
-  assert.deepEqual(sub(v), ['dominfo']);
+  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml']);
 });
 
 test('attach-direct --live: defined, hot-plugged, live record untouched (direct has none)', async () => {
