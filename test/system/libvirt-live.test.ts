@@ -48,7 +48,7 @@ test('by name and live: hot-plug a tap and a macvtap into a running guest, unplu
   let lv: Libvirt | undefined;
   try {
     ok(runCli(['hook', 'install', '--hooks-dir', hooks.dir, '--lock', join(work.dir, 'hook.lock')]), 'hook install');
-    lv = await startLibvirt({ hooksDir: hooks.dir });
+    lv = await startLibvirt({ hooksDir: hooks.dir, waitMs: 900_000 });
     const t0 = performance.now();
     const L = lv;
     const ns = L.ns;
