@@ -62,12 +62,13 @@ verdict() { say "$1"; sync; poweroff -f; }
 for m in $(cat /lib/modules/order); do
   insmod "/lib/modules/$m.ko" || say "insmod $m failed"
 done
-ipaddr=; peer=; peers=
+ipaddr=; peer=; peers=; hotplug=
 for w in $(cat /proc/cmdline); do
   case $w in
     vnet.ip=*) ipaddr=${w#vnet.ip=} ;;
     vnet.peer=*) peer=${w#vnet.peer=} ;;
     vnet.peers=*) peers=$(echo "${w#vnet.peers=}" | tr , ' ') ;;
+    vnet.hotplug=1) hotplug=1 ;;
   esac
 done
 # Test traffic stays on TEST-NET-1 or IPv6 link-local.
@@ -76,6 +77,38 @@ for p in $peer $peers; do
   case $p in 192.0.2.*|fe80:*) ;; *) verdict "PING-FAIL bad vnet.peer=$p" ;; esac
 done
 [ -n "$peer" ] || verdict "PING-FAIL no vnet.peer"
+# vnet.hotplug=1: no poweroff; every NIC that appears (at boot or hot-plugged) is
+# brought up with address base+ifindex and pings the peer through itself:
+# HOTPLUG-UP / HOTPLUG-PING-OK / HOTPLUG-PING-FAIL / HOTPLUG-GONE <dev> <mac>.
+if [ -n "$hotplug" ]; then
+  case $ipaddr in 192.0.2.*/*) ;; *) verdict "PING-FAIL vnet.hotplug needs an IPv4 vnet.ip" ;; esac
+  net=${ipaddr%.*}; last=${ipaddr##*.}; base=${last%/*}; len=${last#*/}
+  ip link set lo up
+  say "HOTPLUG-READY"
+  seen=" "
+  while :; do
+    now=" "
+    for p in /sys/class/net/eth*; do
+      [ -e "$p" ] || continue
+      d=${p##*/}; now="$now$d "
+      case $seen in *" $d "*) continue ;; esac
+      mac=$(cat "$p/address"); idx=$(cat "$p/ifindex")
+      ip link set "$d" up
+      ip addr add "$net.$((base + idx))/$len" dev "$d"
+      say "HOTPLUG-UP $d $mac"
+      ok=
+      for try in 1 2 3 4 5; do
+        if ping -4 -c 1 -W 1 -I "$d" "$peer" >/dev/null 2>&1; then ok=1; break; fi
+      done
+      if [ -n "$ok" ]; then say "HOTPLUG-PING-OK $d $mac"; else say "HOTPLUG-PING-FAIL $d $mac"; fi
+    done
+    for d in $seen; do
+      case $now in *" $d "*) ;; *) say "HOTPLUG-GONE $d" ;; esac
+    done
+    seen=$now
+    sleep 0.1
+  done
+fi
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -e /sys/class/net/eth0 ] || verdict "PING-FAIL no eth0"

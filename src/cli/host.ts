@@ -1,12 +1,13 @@
 // CLI wiring of up, down and check.
 import type { Command } from 'commander';
+import { nameOptions } from './domain-source.js';
 
-const DOMAINS = "domain XML files, directories of them (every *.xml), or '-' for stdin";
+const DOMAINS = "domain XML files, directories of them (every *.xml), or '-' for stdin (or --domain NAME)";
 
 /** What up and down share: the domains, where, a dry run, and the report as JSON. */
 const changing = (cmd: Command): Command =>
-  cmd
-    .argument('<domain...>', DOMAINS)
+  nameOptions(cmd)
+    .argument('[domain...]', DOMAINS)
     .option('--netns <ns>', 'work inside this network namespace')
     .option('--dry-run', 'print the commands, one per line, and change nothing')
     .option('--json', 'print the result as JSON (schemas/up-result.json)');
@@ -26,10 +27,10 @@ export function registerHostCommands(program: Command, out: (s: string) => void)
       await runDown(inputs, opts, out);
     });
 
-  program
-    .command('check')
+  nameOptions(program.command('check'), { all: true })
     .description('list every difference between the host devices and the domain XML (exit 3 when there is one)')
-    .argument('<domain...>', DOMAINS)
+    .argument('[domain...]', DOMAINS)
+    .option('--inactive', "by name: read the persistent definition even while the domain runs (default: the live one when it runs)")
     .option('--netns <ns>', 'look inside this network namespace')
     .option('--json', 'print the result as JSON (schemas/check-result.json)')
     .option('-q, --quiet', 'print nothing when the host matches (the differences still)')

@@ -1,12 +1,13 @@
 // CLI wiring of lint: options only; the work is in src/commands/lint.ts, loaded on use.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { nameOptions } from './domain-source.js';
 
 export function registerLintCommand(program: Command, out: (s: string) => void, collect: (v: string, p?: string[]) => string[]): void {
-  program
-    .command('lint')
+  nameOptions(program.command('lint'), { all: true })
     .description("check domain XML against libvirt's schema and the rules libvirt does not check")
-    .argument('[inputs...]', "domain XML files, folders (searched for *.xml), or '-' for stdin")
+    .argument('[inputs...]', "domain XML files, folders (searched for *.xml), or '-' for stdin (or --domain NAME, --all-domains)")
+    .option('--live', 'by name: lint the live definition of a running domain (default: the persistent one)')
     .option('--schema-dir <dir>', "folder with libvirt's domain.rng (default: /usr/share/libvirt/schemas)")
     .option('--no-schema', 'skip schema validation')
     .option('--require-schema', 'fail when the schema is not installed (default: a note, and the other rules run)')

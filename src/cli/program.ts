@@ -9,6 +9,7 @@ import { registerNetnsCommands } from './netns.js';
 import { registerContainerCommands } from './container.js';
 import { registerShowCommand } from './show.js';
 import { addHelp, commandInUse, usageLine } from './help.js';
+import { attachByName, detachByName, nameOptions } from './domain-source.js';
 
 export const out = (s: string): void => {
   process.stdout.write(s);
@@ -26,7 +27,7 @@ function outputOptions(cmd: Command): Command {
 
 function attachOptions(cmd: Command): Command {
   return outputOptions(
-    cmd
+    nameOptions(cmd, { change: true })
       .option('--mac <mac>', 'guest MAC (default: derived from the domain UUID or name and the interface position)')
       .option('--model <type>', 'NIC model (default: virtio)')
       .option('--pci-address <addr>', 'PCI address [DDDD:]BB:SS.F for the new interface (default: none, libvirt assigns one)'),
@@ -57,58 +58,62 @@ export function buildProgram(): Command {
     program
       .command('attach-tap')
       .description('add <interface type="ethernet"> with an unmanaged tap (managed="no") and record it')
-      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .argument('[domain.xml]', "domain XML file, or '-' for stdin (or --domain NAME)")
       .option('--tap <name>', 'tap device name (default: derived, at most 15 bytes)')
       .option('--bridge <br>', 'bridge the tap is put on when provisioned')
       .option('--queues <n>', 'virtio queues (<driver queues>); the tap is made multi_queue')
       .option('--mtu <n>', 'MTU (<mtu size>)'),
   )
-    .action(async (input: string, opts) => {
+    .action(async (input: string | undefined, opts) => {
+      if (await attachByName('attach-tap', input, opts, 'tapSpec', out)) return;
       const { runAttach, tapSpec } = await import('../commands/attach.js');
       const before = opts.provision ? (await import('../commands/provision-hook.js')).provisionBeforeWrite(opts) : undefined;
-      await runAttach('attach-tap', input, opts, tapSpec, out, before);
+      await runAttach('attach-tap', input!, opts, tapSpec, out, before);
     });
 
   provisionOptions(
     program
       .command('attach-macvtap')
       .description('add an ethernet interface whose target is a macvtap (on a veth end) with the guest MAC, and record it')
-      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .argument('[domain.xml]', "domain XML file, or '-' for stdin (or --domain NAME)")
       .requiredOption('--lower <dev>', 'device the macvtap sits on (e.g. veth1)')
       .requiredOption('--macvtap <name>', 'macvtap device name QEMU opens')
       .option('--mode <mode>', "macvtap mode: vepa (default), bridge, private, passthru or source (libvirt's passthrough is accepted)")
       .option('--veth-peer <name>', 'create --lower as a veth pair with this peer end')
       .option('--bridge <br>', 'bridge the veth peer is put on'),
   )
-    .action(async (input: string, opts) => {
+    .action(async (input: string | undefined, opts) => {
+      if (await attachByName('attach-macvtap', input, opts, 'macvtapSpec', out)) return;
       const { runAttach, macvtapSpec } = await import('../commands/attach.js');
       const before = opts.provision ? (await import('../commands/provision-hook.js')).provisionBeforeWrite(opts) : undefined;
-      await runAttach('attach-macvtap', input, opts, macvtapSpec, out, before);
+      await runAttach('attach-macvtap', input!, opts, macvtapSpec, out, before);
     });
 
   attachOptions(
     program
       .command('attach-direct')
       .description('add <interface type="direct"> (libvirt creates the macvtap)')
-      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .argument('[domain.xml]', "domain XML file, or '-' for stdin (or --domain NAME)")
       .requiredOption('--source <dev>', 'host device the macvtap sits on')
       .option('--mode <mode>', "vepa (default), bridge, private or passthrough (iproute2's passthru is accepted)")
       .option('--trust-guest-rx-filters', 'set trustGuestRxFilters="yes"'),
-  ).action(async (input: string, opts) => {
+  ).action(async (input: string | undefined, opts) => {
+    if (await attachByName('attach-direct', input, opts, 'directSpec', out)) return;
     const { runAttach, directSpec } = await import('../commands/attach.js');
-    await runAttach('attach-direct', input, opts, directSpec, out);
+    await runAttach('attach-direct', input!, opts, directSpec, out);
   });
 
   outputOptions(
-    program
-      .command('detach')
+    nameOptions(program.command('detach'), { change: true })
       .description('remove an interface and its record entry')
-      .argument('<domain.xml>', "domain XML file, or '-' for stdin")
+      .argument('[domain.xml]', "domain XML file, or '-' for stdin (or --domain NAME)")
       .option('--mac <mac>', 'the interface with this MAC')
-      .option('--target <dev>', 'the interface with this target (or direct source) device'),
-  ).action(async (input: string, opts) => {
+      .option('--target <dev>', 'the interface with this target (or direct source) device')
+      .option('--netns <ns>', "with --live: delete the interface's devices in this network namespace"),
+  ).action(async (input: string | undefined, opts) => {
+    if (await detachByName(input, opts, out)) return;
     const { runDetach } = await import('../commands/detach.js');
-    await runDetach(input, opts, out);
+    await runDetach(input!, opts, out);
   });
 
   registerHostCommands(program, out);

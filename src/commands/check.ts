@@ -1,12 +1,17 @@
 // vnet-virt check: list every difference between the host and the domain XML.
 import { ExitCode } from '../errors.js';
-import { readDomains } from './up.js';
+import type { DomainSourceOptions } from './domain-source.js';
+import { docsOf, domainsOf } from './up.js';
 
-export async function runCheck(inputs: string[], opts: { netns?: string; json?: boolean; quiet?: boolean }, out: (s: string) => void): Promise<void> {
-  const docs = readDomains(inputs);
+export async function runCheck(inputs: string[], opts: DomainSourceOptions & { netns?: string; json?: boolean; quiet?: boolean }, out: (s: string) => void): Promise<void> {
+  // By name: what the running guest uses (the live definition), unless --inactive; a stopped domain has only the persistent one.
+  const named = await domainsOf(inputs, opts, opts.inactive ? 'persistent' : 'live', true);
+  const docs = docsOf(named);
   const { check } = await import('../host/provision.js');
   const drift = await check(docs, { netns: opts.netns });
-  if (opts.json) out(JSON.stringify({ command: 'check', netns: opts.netns ?? null, ok: drift.length === 0, drift }) + '\n');
+  const definitions = named.flatMap((n) => ('doc' in n ? [{ file: n.doc.file, definition: n.definition }] : []));
+  if (opts.json)
+    out(JSON.stringify({ command: 'check', netns: opts.netns ?? null, ok: drift.length === 0, drift, ...(definitions.length ? { definitions } : {}) }) + '\n');
   else for (const d of drift) out(`${d.file}: ${d.message} [${d.kind}]\n`);
   // Silence would look like a check that did not run: a clean check says so (not with --quiet).
   if (!opts.json && !opts.quiet && drift.length === 0)

@@ -56,18 +56,27 @@ export function planDetach(doc: DomainDoc, by: { mac?: string | undefined; targe
   return { before: doc, after, removed: hit, entry };
 }
 
-export async function runDetach(input: string, opts: DetachOptions, out: (s: string) => void): Promise<void> {
-  checkOutputOptions(input, opts);
+/** Which interface: exactly one of --mac and --target, checked. */
+export function detachBy(opts: DetachOptions): { mac: string | undefined; target: string | undefined } {
   if ((opts.mac === undefined) === (opts.target === undefined))
     throw usageError('E_USAGE', 'detach needs exactly one of --mac MAC or --target DEV', { where: '--mac', hint: 'name the interface by one of them' });
   const mac = opts.mac !== undefined ? checkMac(opts.mac) : undefined;
   const target = opts.target !== undefined ? checkIfname(opts.target, '--target') : undefined;
+  return { mac, target };
+}
+
+/** The --json result of a detach (schemas/attach-result.json). */
+export function detachJson(file: string, result: DetachResult, emitted: object): Record<string, unknown> {
+  const r = result.removed;
+  const iface = r && { type: r.type, dev: deviceOf(r), mac: r.mac, model: r.model, xpath: r.xpath };
+  return { command: 'detach', file, action: 'removed', interface: iface, record: result.entry, ...emitted };
+}
+
+export async function runDetach(input: string, opts: DetachOptions, out: (s: string) => void): Promise<void> {
+  checkOutputOptions(input, opts);
+  const by = detachBy(opts);
   const doc = readDomain(input);
-  const result = planDetach(doc, { mac, target });
+  const result = planDetach(doc, by);
   const emitted = await emitDocument(input, doc.text, result.after.text, opts, out);
-  if (opts.json) {
-    const r = result.removed;
-    const iface = r && { type: r.type, dev: deviceOf(r), mac: r.mac, model: r.model, xpath: r.xpath };
-    out(JSON.stringify({ command: 'detach', file: doc.file, action: 'removed', interface: iface, record: result.entry, ...emitted }) + '\n');
-  }
+  if (opts.json) out(JSON.stringify(detachJson(doc.file, result, emitted)) + '\n');
 }

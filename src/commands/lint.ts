@@ -13,11 +13,13 @@ import type { WorkItem } from '../lint/lane.js';
 import { ALWAYS_ON, allRules, ruleById } from '../lint/rules/index.js';
 import { suppress } from '../lint/suppress.js';
 import type { Finding, LintResult, Scope } from '../lint/types.js';
+import { checkSource, namedDocs, virshFor } from './domain-source.js';
+import type { DomainSourceOptions } from './domain-source.js';
 
 export const FORMATS = ['text', 'json', 'sarif', 'github', 'codeclimate', 'junit'] as const;
 export type Format = (typeof FORMATS)[number];
 
-export interface LintCommandOptions {
+export interface LintCommandOptions extends DomainSourceOptions {
   schemaDir?: string;
   /** commander's --no-schema sets this to false. */
   schema?: boolean;
@@ -149,6 +151,13 @@ function adjust(result: LintResult, items: WorkItem[], config: LintConfig, quiet
   return { ...result, findings, summary: { ...result.summary, error: count('error'), warning: count('warning'), info: count('info') } };
 }
 
+/** By name: each domain's definition (persistent, or live with --live), named URI/NAME. */
+async function domainItems(opts: LintCommandOptions): Promise<WorkItem[]> {
+  const named = await namedDocs(opts, opts.live ? 'live' : 'persistent', note, opts.live === true && !opts.allDomains);
+  if (named.length === 0) note(`no domains are defined at ${virshFor(opts).uri}`);
+  return named.map((n, index) => ({ index, file: n.doc.file, data: Buffer.from(n.doc.text) }));
+}
+
 /** Runs lint and prints the result; returns the exit code (0 clean, 3 errors or too many warnings). */
 export async function runLint(inputs: string[], opts: LintCommandOptions, out: (s: string) => void): Promise<number> {
   const settings = parseOptions(opts);
@@ -157,7 +166,8 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
     out(listRules(format, settings.config));
     return 0;
   }
-  if (inputs.length === 0)
+  const byName = checkSource(inputs, opts, { all: true });
+  if (!byName && inputs.length === 0)
     throw usageError('E_USAGE', 'no input', { where: 'lint', hint: "name domain XML files or folders, or '-' for stdin; see vnet-virt lint --help" });
   let host: HostFacts | undefined;
   if (opts.host) host = await (await import('../host/facts.js')).readHostFacts(opts.netns);
@@ -167,7 +177,9 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
       throw usageError('E_NO_INPUT', `no domain XML found in ${where}`, { hint: 'name domain XML files or folders that hold them (--allow-empty lets this pass)' });
     note(`no domain XML found in ${where}`);
   };
-  const items = expandInputs(
+  const items = byName
+    ? await domainItems(opts)
+    : expandInputs(
     inputs,
     note,
     [
@@ -192,7 +204,7 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
   } finally {
     bar.clear();
   }
-  if (result.files === 0) noDomain(inputs.join(', '));
+  if (result.files === 0 && !byName) noDomain(inputs.join(', '));
   result = adjust(result, items, settings.config, opts.quiet === true);
   out(await render(result, format, opts));
   return result.summary.error > 0 || result.summary.warning > settings.maxWarnings ? 3 : 0;

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { inputError, usageError } from '../errors.js';
 import type { DomainDoc } from '../domain/doc.js';
 import { readDomain } from './io.js';
+import { checkSource, namedDocs } from './domain-source.js';
+import type { Definition, DomainSourceOptions, NamedDoc } from './domain-source.js';
 import type { ProvisionOptions, UpDownReport } from '../host/provision.js';
 
-export interface HostCommandOptions {
+export interface HostCommandOptions extends DomainSourceOptions {
   netns?: string;
   dryRun?: boolean;
   adopt?: boolean;
@@ -39,6 +41,17 @@ export function readDomains(inputs: readonly string[]): DomainDoc[] {
   return files.map(readDomain);
 }
 
+/**
+ * The domains a command works on: files, or by name (--domain, --all-domains)
+ * the definition `prefer` names; a note on stderr says which one was read.
+ */
+export async function domainsOf(inputs: readonly string[], opts: DomainSourceOptions, prefer: Definition, all = false): Promise<NamedDoc[] | DomainDoc[]> {
+  if (!checkSource(inputs, opts, { all })) return readDomains(inputs);
+  return namedDocs(opts, prefer, (line) => stderrLog(`note: ${line}`));
+}
+
+export const docsOf = (d: NamedDoc[] | DomainDoc[]): DomainDoc[] => d.map((x) => ('doc' in x ? x.doc : x));
+
 export const stderrLog = (line: string): void => {
   process.stderr.write(`vnet-virt: ${line}\n`);
 };
@@ -53,7 +66,7 @@ export function provisionOptions(opts: HostCommandOptions): ProvisionOptions {
 }
 
 export async function runUp(inputs: string[], opts: HostCommandOptions, out: (s: string) => void): Promise<void> {
-  const docs = readDomains(inputs);
+  const docs = docsOf(await domainsOf(inputs, opts, 'persistent'));
   const { up } = await import('../host/provision.js');
   printReport(await up(docs, provisionOptions(opts)), opts.json, out);
 }

@@ -178,6 +178,14 @@ const describe = (f: Failure): string =>
 
 const listLeftovers = (l: Leftover[]): string => l.map((x) => `${x.device} (remove: ${x.command})`).join(', ');
 
+/** The steps that reverse `done`, newest first (a step whose device's deletion covers it needs none). */
+export function undoSteps(done: readonly Step[]): Step[] {
+  return done
+    .filter((s) => s.undo !== null)
+    .reverse()
+    .map((s) => ({ ...s, argv: s.undo!, undo: null, effect: s.undoEffect!, undoEffect: null, description: `undo: ${s.description}` }));
+}
+
 /** Runs a plan. up: all or nothing (exit 1 undone, exit 4 leftovers). down: every step tried (exit 4 leftovers). */
 export async function execute(plan: Plan, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
   const runner = new StepRunner(plan.netns, opts);
@@ -204,10 +212,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions = {}): Promise<Ex
   if (!failure) return { done: r.done, processes: runner.processes };
 
   // Undo what ran, newest first; a step whose device's deletion covers it needs nothing.
-  const undo: Step[] = r.done
-    .filter((s) => s.undo !== null)
-    .reverse()
-    .map((s) => ({ ...s, argv: s.undo!, undo: null, effect: s.undoEffect!, undoEffect: null, description: `undo: ${s.description}` }));
+  const undo = undoSteps(r.done);
   for (const s of undo) opts.log?.(`undo: ${shellLine(s.argv)}`);
   const u = await runner.run(undo, 'continue', (s) => s.effect);
   if (u.failures.length === 0)

@@ -1,0 +1,52 @@
+// CLI wiring of domains by name: -c/--connect, --domain, --live and friends,
+// and the dispatch of attach-* and detach to their by-name variants.
+import type { Command } from 'commander';
+
+export interface NameOptionSet {
+  /** attach/detach: --live, --live-only, --dry-run. */
+  change?: boolean;
+  /** lint/check: --all-domains. */
+  all?: boolean;
+}
+
+export function nameOptions(cmd: Command, set: NameOptionSet = {}): Command {
+  cmd
+    .option('-c, --connect <uri>', 'libvirt URI for --domain (default: LIBVIRT_DEFAULT_URI, else qemu:///system)')
+    .option('--domain <name|uuid>', "work on this libvirt domain instead of a file: read its definition, define the change back");
+  if (set.all) cmd.option('--all-domains', 'every domain defined at the URI; findings name URI/NAME');
+  if (set.change)
+    cmd
+      .option('--live', 'with --domain: also change the running guest (host devices, hot-plug or unplug) and its persistent definition')
+      .option('--live-only', 'with --domain: change only the running guest; the persistent definition stays as it is')
+      .option('--dry-run', 'with --domain: show the change (--print-diff, --json) and change nothing');
+  return cmd;
+}
+
+type SpecName = 'tapSpec' | 'macvtapSpec' | 'directSpec';
+
+/** By name, or a file; options that only work by name are refused for a file. */
+async function named(input: string | undefined, opts: Record<string, unknown>, byNameOnly: string[]): Promise<boolean> {
+  const { checkSource } = await import('../commands/domain-source.js');
+  if (checkSource(input === undefined ? [] : [input], opts)) return true;
+  const { usageError } = await import('../errors.js');
+  for (const flag of byNameOnly) {
+    const key = flag.slice(2).replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
+    if (opts[key] !== undefined) throw usageError('E_USAGE', `${flag} works on domains by name`, { where: flag, hint: 'add --domain NAME' });
+  }
+  return false;
+}
+
+/** attach-* by name; false when the command works on a file. */
+export async function attachByName(command: string, input: string | undefined, opts: Record<string, unknown>, spec: SpecName, out: (s: string) => void): Promise<boolean> {
+  if (!(await named(input, opts, ['--dry-run']))) return false;
+  const [attach, { runAttachByName }] = await Promise.all([import('../commands/attach.js'), import('../commands/by-name.js')]);
+  await runAttachByName(command, opts, attach[spec] as never, out);
+  return true;
+}
+
+export async function detachByName(input: string | undefined, opts: Record<string, unknown>, out: (s: string) => void): Promise<boolean> {
+  if (!(await named(input, opts, ['--dry-run', '--netns']))) return false;
+  const { runDetachByName } = await import('../commands/by-name.js');
+  await runDetachByName(opts, out);
+  return true;
+}

@@ -1,0 +1,349 @@
+// attach-* and detach on a libvirt domain by name: the persistent definition
+// is read with dumpxml --inactive and written back with a define; --live also
+// changes the running guest (host devices, hot-plug, live metadata). Each
+// step registers its undo as it succeeds; a failure unwinds them newest first.
+import { ExitCode, inputError, VnetError } from '../errors.js';
+import { interfacesOf } from '../domain/interfaces.js';
+import { execute, HostError, undoSteps } from '../host/executor.js';
+import type { Step } from '../host/step.js';
+import type { HostFacts } from '../host/facts.js';
+import { isActive, LibvirtDomain } from '../libvirt/domain.js';
+import { RECORD_KEY, RECORD_NS, recordForMetadata } from '../libvirt/metadata.js';
+import type { Virsh } from '../libvirt/virsh.js';
+import type { RunResult } from '../host/run.js';
+import { DomainDoc } from '../domain/doc.js';
+import { attachJson, planAttach } from './attach.js';
+import type { AttachResult, CommonAttachOptions, SpecBuilder } from './attach.js';
+import { detachBy, detachJson, planDetach } from './detach.js';
+import type { DetachOptions, DetachResult } from './detach.js';
+import { readDefinition, virshFor } from './domain-source.js';
+import type { DomainSourceOptions } from './domain-source.js';
+import { unifiedDiff } from './io.js';
+import { stderrLog } from './up.js';
+
+/** How long detach --live waits for the guest to let go of the interface. */
+export const UNPLUG_WAIT_MS = 10_000;
+const POLL_MS = 100;
+
+export interface ByNameOptions extends DomainSourceOptions {
+  printDiff?: boolean | undefined;
+  json?: boolean | undefined;
+  /** Show the change; define, provision and hot-plug nothing. */
+  dryRun?: boolean | undefined;
+  provision?: boolean | undefined;
+  netns?: string | undefined;
+  createBridge?: boolean | undefined;
+}
+
+/** Test seams: how long to wait, and where log lines go. */
+export interface ByNameDeps {
+  virsh?: Virsh;
+  unplugWaitMs?: number;
+  log?: (line: string) => void;
+}
+
+const message = (e: unknown): string => (e instanceof VnetError ? e.oneLine() : e instanceof Error ? e.message : String(e));
+
+/** Undo actions registered as each step succeeds; a failure runs them newest first. */
+class Undo {
+  private readonly steps: { what: string; run: () => Promise<void> }[] = [];
+
+  push(what: string, run: () => Promise<void>): void {
+    this.steps.push({ what, run });
+  }
+
+  /** Undoes everything and throws: the cause (exit 1, or its own code) when the undo worked, exit 4 with what is left. */
+  async unwind(cause: unknown): Promise<never> {
+    const left: string[] = [];
+    // Silent: the one error line names what was undone.
+    for (const s of this.steps.reverse()) {
+      try {
+        await s.run();
+      } catch (e) {
+        left.push(`${s.what} failed (${message(e)})`);
+      }
+    }
+    const undone = this.steps.length === 0 ? '' : `; undone: ${this.steps.map((s) => s.what).join(', ')}`;
+    if (left.length === 0) {
+      if (!(cause instanceof VnetError)) throw cause;
+      if (!undone) throw cause;
+      throw new VnetError(`${cause.message}${undone}`, {
+        code: cause.code,
+        exitCode: cause.exitCode === ExitCode.hostFailedLeftovers ? ExitCode.hostFailedUndone : cause.exitCode,
+        file: cause.file,
+        where: cause.where,
+        hint: cause.hint,
+        cause,
+      });
+    }
+    throw new VnetError(`${message(cause)}; the undo failed too, left behind: ${left.join('; ')}`, {
+      code: 'E_LEFTOVERS',
+      exitCode: ExitCode.hostFailedLeftovers,
+      hint: 'fix the listed items by hand',
+      cause,
+    });
+  }
+}
+
+/** Whether this run also changes the running guest; refuses --live on a domain that is not running. */
+function liveMode(dom: LibvirtDomain, o: ByNameOptions): boolean {
+  const live = o.live === true || o.liveOnly === true;
+  if (live && !isActive(dom.info))
+    throw inputError('E_NOT_RUNNING', `${dom.info.name} is ${dom.info.state}: --live needs a running guest`, {
+      file: dom.label,
+      where: o.liveOnly ? '--live-only' : '--live',
+      hint: `leave out --live to change only the persistent definition, or start it first (virsh -c ${dom.virsh.uri} start ${dom.info.name})`,
+    });
+  if (!live && !dom.info.persistent)
+    throw inputError('E_TRANSIENT', `${dom.info.name} is transient: it has no persistent definition to change`, {
+      file: dom.label,
+      where: '--domain',
+      hint: 'add --live to change the running guest',
+    });
+  return live;
+}
+
+/** The text of the interface element with this MAC, for attach-device / detach-device. */
+function interfaceText(doc: DomainDoc, mac: string): string {
+  const i = interfacesOf(doc).find((x) => x.mac === mac);
+  const el = i && doc.interfaceElements()[i.index];
+  if (!el) throw new Error(`no interface with MAC ${mac} in ${doc.file}`);
+  return doc.text.slice(el.start, el.end);
+}
+
+/** Creates the devices the record asks for `dev` (marked as the domain's), and returns how to delete them again. */
+async function provisionInterface(
+  doc: DomainDoc,
+  dev: string,
+  o: ByNameOptions,
+  facts: Promise<HostFacts>,
+  log: (l: string) => void,
+): Promise<(() => Promise<void>) | undefined> {
+  const [{ intentOf }, { planUp }] = await Promise.all([import('../intent/intent.js'), import('../host/plan.js')]);
+  const intent = intentOf(doc);
+  const only = { ...intent, items: intent.items.filter((i) => i.iface.dev === dev) };
+  if (only.items.length === 0) return undefined;
+  const plan = planUp([only], await facts, { createBridge: o.createBridge });
+  for (const n of plan.notes) log(n.message);
+  const r = await execute(plan, { log });
+  const undo = undoSteps(r.done as Step[]);
+  if (undo.length === 0) return undefined;
+  return async () => {
+    await execute({ kind: 'down', netns: plan.netns, steps: undo, notes: [] }, { log });
+  };
+}
+
+/** Polls the live definition until no interface has `mac`; a timeout is a failure (the guest kept it). */
+async function waitUnplugged(dom: LibvirtDomain, mac: string, waitMs: number): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const doc = await readDefinition(dom, 'live');
+    if (!interfacesOf(doc).some((i) => i.mac === mac)) return;
+    if (Date.now() >= until)
+      throw new VnetError(`the guest did not release the interface with MAC ${mac} within ${waitMs / 1000} s (virsh detach-device returned, the device is still in the live definition)`, {
+        code: 'E_UNPLUG_TIMEOUT',
+        exitCode: ExitCode.hostFailedUndone,
+        file: dom.label,
+        hint: 'the guest may ignore ACPI hot-unplug (no acpiphp/pciehp); the request may still complete: check virsh dumpxml, then run detach --live again, or shut the guest down',
+      });
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/**
+ * The domain and the definitions this run needs, read at once: dominfo,
+ * dumpxml --inactive (unless --live-only) and, with --live, the live dumpxml.
+ */
+async function open(o: ByNameOptions, deps: ByNameDeps): Promise<{ dom: LibvirtDomain; live: boolean; pdoc?: DomainDoc; ldoc?: DomainDoc }> {
+  const virsh = deps.virsh ?? virshFor(o);
+  const ref = o.domain!;
+  const wantLive = o.live === true || o.liveOnly === true;
+  const [dom, inactive, current] = await Promise.all([
+    LibvirtDomain.lookup(virsh, ref),
+    o.liveOnly ? undefined : virsh.raw(['dumpxml', '--domain', ref, '--inactive']),
+    wantLive ? virsh.raw(['dumpxml', '--domain', ref]) : undefined,
+  ]);
+  const live = liveMode(dom, o);
+  const parse = (r: RunResult | undefined): DomainDoc => {
+    if (!r) throw new Error('a definition was not read');
+    if (r.code !== 0) throw virsh.failure(r, dom.label);
+    return DomainDoc.parse(r.stdout, dom.label);
+  };
+  return {
+    dom,
+    live,
+    ...(dom.info.persistent && !o.liveOnly && { pdoc: parse(inactive) }),
+    ...(live && { ldoc: parse(current) }),
+  };
+}
+
+/** Runs independent steps at once; each that succeeded registers its undo, then the first failure is thrown. */
+async function together(undo: Undo, steps: { what: string; run: () => Promise<void>; undo: () => Promise<void> }[]): Promise<void> {
+  const results = await Promise.allSettled(steps.map((s) => s.run()));
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') undo.push(steps[i]!.what, steps[i]!.undo);
+  });
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+interface Outcome {
+  defined: boolean;
+  live: 'hot-plugged' | 'unplugged' | 'unchanged' | null;
+}
+
+async function report(
+  dom: LibvirtDomain,
+  shown: { before: DomainDoc; after: DomainDoc },
+  definition: 'persistent' | 'live',
+  outcome: Outcome,
+  o: ByNameOptions,
+  out: (s: string) => void,
+  json: (emitted: object) => Record<string, unknown>,
+): Promise<void> {
+  const diff = o.printDiff ? await unifiedDiff(dom.label, shown.before.text, shown.after.text) : undefined;
+  const libvirt = {
+    uri: dom.virsh.uri,
+    domain: dom.info.name,
+    uuid: dom.info.uuid,
+    definition,
+    defined: outcome.defined,
+    live: outcome.live,
+    dryRun: o.dryRun === true,
+  };
+  if (o.json) out(JSON.stringify({ ...json({ output: null, written: outcome.defined, ...(diff !== undefined && { diff }) }), libvirt }) + '\n');
+  else if (diff !== undefined) out(diff);
+}
+
+export async function runAttachByName<O extends CommonAttachOptions & ByNameOptions>(
+  command: string,
+  opts: O,
+  build: SpecBuilder<O>,
+  out: (s: string) => void,
+  deps: ByNameDeps = {},
+): Promise<void> {
+  const log = deps.log ?? stderrLog;
+  const derive = build(opts);
+  // The host is read while libvirt answers: one round trip less.
+  const facts = opts.dryRun || !(opts.live || opts.liveOnly || opts.provision) ? undefined : import('../host/facts.js').then((m) => m.readHostFacts(opts.netns));
+  facts?.catch(() => {});
+  const { dom, live, pdoc, ldoc } = await open(opts, deps);
+  const { spec, named, given } = derive((pdoc ?? ldoc)!);
+  const pres = pdoc && planAttach(pdoc, spec, given, named);
+  const lres = ldoc && planAttach(ldoc, spec, given, named);
+  const shown: AttachResult = (pres ?? lres)!;
+  const outcome: Outcome = { defined: false, live: live ? 'unchanged' : null };
+
+  if (!opts.dryRun) {
+    const undo = new Undo();
+    try {
+      // The device must exist before the hot-plug: libvirt refuses a managed='no' target it cannot open.
+      if (spec.entry && facts) {
+        const del = await provisionInterface((lres ?? pres)!.after, spec.dev, opts, facts, log);
+        if (del) undo.push(`delete the devices of ${spec.dev}`, del);
+      }
+      // The define and the live record at once; then the hot-plug, whose undo depends on the guest, comes last.
+      const liveRecord = lres?.action === 'added' ? recordChange(ldoc!, lres.after) : undefined;
+      await together(undo, [
+        ...(pres?.action === 'added'
+          ? [{ what: 'restore the persistent definition', run: () => dom.define(pres.after.text), undo: () => dom.define(pdoc!.text) }]
+          : []),
+        ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
+      ]);
+      outcome.defined = pres?.action === 'added';
+      if (lres?.action === 'added') {
+        const block = interfaceText(lres.after, spec.mac);
+        await dom.attachLive(block);
+        outcome.live = 'hot-plugged';
+        undo.push(`unplug ${spec.mac}`, async () => {
+          await dom.detachLive(block);
+          await waitUnplugged(dom, spec.mac, deps.unplugWaitMs ?? UNPLUG_WAIT_MS);
+        });
+      }
+    } catch (e) {
+      await undo.unwind(e);
+    }
+  }
+  if (!opts.json && !opts.dryRun) log(`${dom.label}: ${shown.action === 'added' ? 'added' : 'already has'} ${spec.dev}${summary(outcome)}`);
+  await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => attachJson(command, dom.label, shown, emitted as never));
+}
+
+/** The live definition's record follows the live interfaces (the hook's `release end` reads it); undefined when it stays. */
+function recordChange(before: DomainDoc, after: DomainDoc): { was: string | undefined; now: string | undefined } | undefined {
+  const was = recordForMetadata(before);
+  const now = recordForMetadata(after);
+  return was === now ? undefined : { was, now };
+}
+
+const setRecord = (dom: LibvirtDomain, xml: string | undefined): Promise<void> => dom.setLiveMetadata(RECORD_NS, RECORD_KEY, xml);
+
+const summary = (o: Outcome): string => {
+  const parts = [o.defined ? 'defined' : 'nothing to define', ...(o.live && o.live !== 'unchanged' ? [o.live] : o.live ? ['live unchanged'] : [])];
+  return ` (${parts.join(', ')})`;
+};
+
+export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: (s: string) => void, deps: ByNameDeps = {}): Promise<void> {
+  const log = deps.log ?? stderrLog;
+  const by = detachBy(opts);
+  const { dom, live, pdoc, ldoc } = await open(opts, deps);
+  // With --live the interface may be in only one of the two definitions; it must be in one.
+  const find = (doc: DomainDoc | undefined, other: DomainDoc | undefined): DetachResult | undefined => {
+    if (!doc) return undefined;
+    try {
+      return planDetach(doc, by);
+    } catch (e) {
+      if (other && e instanceof VnetError && e.code === 'E_NOT_FOUND') {
+        try {
+          planDetach(other, by);
+          return undefined;
+        } catch {
+          throw e;
+        }
+      }
+      throw e;
+    }
+  };
+  const pres = find(pdoc, ldoc);
+  const lres = find(ldoc, pdoc);
+  const shown = (pres ?? lres)!;
+  const outcome: Outcome = { defined: false, live: live ? 'unchanged' : null };
+  const removed = lres?.removed ?? pres?.removed ?? null;
+
+  if (!opts.dryRun) {
+    const undo = new Undo();
+    try {
+      if (lres?.removed?.mac) {
+        const mac = lres.removed.mac;
+        const block = interfaceText(ldoc!, mac);
+        await dom.detachLive(block);
+        // virsh can say "detached" while the guest still holds the device: wait until it left the live XML.
+        await waitUnplugged(dom, mac, deps.unplugWaitMs ?? UNPLUG_WAIT_MS);
+        outcome.live = 'unplugged';
+        undo.push(`plug ${mac} back in`, async () => {
+          await dom.attachLive(block);
+        });
+      }
+      const liveRecord = lres ? recordChange(ldoc!, lres.after) : undefined;
+      await together(undo, [
+        ...(pres ? [{ what: 'restore the persistent definition', run: () => dom.define(pres.after.text), undo: () => dom.define(pdoc!.text) }] : []),
+        ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
+      ]);
+      outcome.defined = pres !== undefined;
+    } catch (e) {
+      await undo.unwind(e);
+    }
+    // Only now that no guest holds them: the devices that carry this domain's marker.
+    const entry = lres?.entry ?? pres?.entry;
+    if (live && entry) {
+      const { down } = await import('../host/provision.js');
+      try {
+        await down([lres?.entry ? ldoc! : pdoc!], { netns: opts.netns, interfaces: [entry.dev], log });
+      } catch (e) {
+        if (e instanceof HostError) throw new VnetError(`${e.message} (the interface itself was detached)`, { code: e.code, exitCode: ExitCode.hostFailedLeftovers, file: dom.label, hint: e.hint });
+        throw e;
+      }
+    }
+  }
+  if (!opts.json && !opts.dryRun) log(`${dom.label}: removed ${removed?.targetDev ?? removed?.mac ?? shown.entry?.dev ?? 'the record entry'}${summary(outcome)}`);
+  await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => detachJson(dom.label, shown, emitted));
+}
