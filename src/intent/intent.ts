@@ -6,8 +6,8 @@ import { interfacesOf } from '../domain/interfaces.js';
 import { ifnameProblem, macProblem, MACVTAP_MODES, normalizeMac } from '../domain/names.js';
 import type { MacvtapMode } from '../domain/names.js';
 import { findRecord } from '../domain/record.js';
-import { ownerOf } from '../host/marker.js';
-import type { Owner } from '../host/marker.js';
+import { ownerOf } from './owner.js';
+import type { Owner } from './owner.js';
 
 /** The element an intent item comes from, for messages: "(interface t-web1-0)". */
 export interface InterfaceRef {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainDoc } from '../../src/domain/doc.js';
 import { intentOf } from '../../src/intent/intent.js';
-import { isOurs, ownerOf } from '../../src/host/marker.js';
+import { isOurs } from '../../src/host/marker.js';
+import { ownerOf } from '../../src/intent/owner.js';
 import { VnetError } from '../../src/errors.js';
 import { fixturesDir } from '../helpers.js';
 
