@@ -10,6 +10,13 @@ export const repoRoot = new URL('../../', import.meta.url).pathname.replace(/\/$
 export const cliPath = join(repoRoot, 'dist/src/cli/main.js');
 export const fixturesDir = join(repoRoot, 'fixtures');
 export const inCI = process.env.CI === 'true';
+
+// Journals of runs in progress (src/host/journal.ts) go to this test process's own folder, never the machine's /run.
+if (!process.env.VNET_VIRT_STATE_DIR) {
+  const state = mkdtempSync(join(tmpdir(), 'vnet-state-'));
+  process.env.VNET_VIRT_STATE_DIR = state;
+  process.on('exit', () => rmSync(state, { recursive: true, force: true }));
+}
 export const corpusDir = process.env.VNET_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
 
 export interface CliResult {
