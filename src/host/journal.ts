@@ -92,6 +92,12 @@ export function removeJournal(path: string): void {
  * the device is gone, or carries a marker); a journal left empty is removed.
  */
 export function pruneJournals(dir: string, resolved: (e: JournalEntry) => boolean, except?: string): void {
+  // A run killed while writing its journal leaves the temporary file: it had created nothing yet.
+  try {
+    for (const n of readdirSync(dir)) if (n.endsWith('.tmp') && join(dir, n) !== `${except}.tmp`) rmSync(join(dir, n), { force: true });
+  } catch {
+    return;
+  }
   for (const j of readJournals(dir)) {
     if (j.path === except) continue;
     const left = j.entries.filter((e) => !resolved(e));

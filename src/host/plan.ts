@@ -152,6 +152,11 @@ export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPla
     createSteps(s, want, want.from.domain.owner.marker);
     creates.push(...createdBy(want));
   };
+  /** Says that up fixes a device of this domain's own (no --adopt needed). */
+  const fixingOwn = (from: Origin, device: string, what: string): void => {
+    const label = from.domain.label;
+    notes.push({ domain: label, file: from.domain.file, device, iface: from.iface.dev, message: `${label}: fixing ${label}'s own device: ${what} ${at(from)}` });
+  };
   const problems: Problem[] = [];
   const problem = (code: string, from: Origin, what: string, hint: string): void => {
     problems.push({ code, from, message: `${from.domain.label}: ${what} ${at(from)}`, hint });
@@ -165,10 +170,15 @@ export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPla
       if (link && link.kind !== 'bridge') problem('E_NOT_A_BRIDGE', from, `${name} is a ${link.kind}, not a bridge`, 'name a bridge in the record, or delete the device');
       else if (!link && !opts.createBridge) problem('E_BRIDGE_MISSING', from, `bridge ${name} does not exist`, `create it (ip link add name ${name} type bridge), or give --create-bridge`);
       else if (!link) create(want);
-      else if (isPendingFor(link, facts, from.domain.owner)) {
-        // A bridge a killed up created and did not mark: finish it.
-        s.then(from, name, `finish bridge ${name}: mark it as ${from.domain.label}'s`, 'alias', from.domain.owner.marker, 'alias', from.domain.owner.marker);
-        if (!link.up) s.then(from, name, `bring ${name} up`, 'up', true, 'up');
+      else if (ownsLink(link, facts, from.domain.owner)) {
+        // A bridge this domain's up created: a killed run may have left it unmarked or down.
+        const marker = from.domain.owner.marker;
+        if (link.alias === undefined)
+          s.add(from, name, `finish bridge ${name}: mark it as ${from.domain.label}'s`, set(name, 'alias', marker), set(name, 'alias', ''), { type: 'set', device: name, field: 'alias', value: marker }, { type: 'set', device: name, field: 'alias', value: undefined });
+        if (!link.up) {
+          s.add(from, name, `bring bridge ${name} up`, set(name, 'up'), set(name, 'down'), { type: 'set', device: name, field: 'up', value: true }, { type: 'set', device: name, field: 'up', value: false });
+          fixingOwn(from, name, `bridge ${name} is down`);
+        }
       }
       continue;
     }
@@ -197,14 +207,7 @@ export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPla
     });
     if ((opts.adopt || ours) && fixable) {
       fixSteps(s, drifts);
-      if (!opts.adopt)
-        notes.push({
-          domain: from.domain.label,
-          file: from.domain.file,
-          device: name,
-          iface: from.iface.dev,
-          message: `${from.domain.label}: fixing ${from.domain.label}'s own device: ${drifts.map((d) => d.message).join('; ')} ${at(from)}`,
-        });
+      if (!opts.adopt) fixingOwn(from, name, drifts.map((d) => d.message).join('; '));
       continue;
     }
     const first = drifts.find((d) => !(opts.adopt || ours) || d.fix === undefined)!;
