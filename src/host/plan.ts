@@ -224,9 +224,16 @@ export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPla
   return { kind: 'up', netns: facts.netns, steps: s.steps, notes, creates };
 }
 
-/** Devices that sit on `dev` (macvtaps, macvlans, vlans): deleting `dev` would delete them too. */
-function stackedOn(links: ReadonlyMap<string, Link>, dev: string, except: ReadonlySet<string>): Link[] {
-  return [...links.values()].filter((l) => l.link === dev && l.kind !== 'veth' && !except.has(l.name));
+/** Devices that sit on each device (macvtaps, macvlans, vlans): deleting it would delete them too. One pass. */
+function stackedMap(links: ReadonlyMap<string, Link>): Map<string, Link[]> {
+  const on = new Map<string, Link[]>();
+  for (const l of links.values()) {
+    if (l.link === undefined || l.kind === 'veth') continue;
+    const list = on.get(l.link);
+    if (list) list.push(l);
+    else on.set(l.link, [l]);
+  }
+  return on;
 }
 
 /**
@@ -281,13 +288,14 @@ export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
   const note = (from: Origin, device: string, message: string): void => {
     notes.push({ domain: from.domain.label, file: from.domain.file, device, iface: from.iface.dev, message: `${from.domain.label}: ${message} ${at(from)}` });
   };
+  const stacked = stackedMap(links);
   const whose = (l: Link): string => (l.alias === undefined ? 'it has no marker' : isVnetVirt(l.alias) ? `it carries another marker (${l.alias})` : `its alias is '${l.alias}'`);
   const deletable = (from: Origin, l: Link, also: string[] = []): boolean => {
     if (!ownsLink(l, facts, from.domain.owner)) {
       note(from, l.name, `${l.name} is not ours (${whose(l)}); left as it is`);
       return false;
     }
-    const above = stackedOn(links, l.name, new Set([...gone, ...also]));
+    const above = (stacked.get(l.name) ?? []).filter((a) => !gone.has(a.name) && !also.includes(a.name));
     if (above.length) {
       note(from, l.name, `${l.name} is left: ${above.map((a) => a.name).join(', ')} sit${above.length === 1 ? 's' : ''} on it and would go with it`);
       return false;
