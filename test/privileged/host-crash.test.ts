@@ -1,6 +1,7 @@
 // Crashes and races while provisioning: kill -9 during up, racing ups, our own
 // device set down, hand-made macvtaps for check, a hand-edited macvtap <mac>.
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -72,6 +73,16 @@ async function killedUp(args: string[], rand: () => number, wholeRunMs: number):
   return when;
 }
 
+/** web1 with a tap tk0 and a macvtap mk0 on veth vl0/vp0, both on bridge brk (vnet-virt creates it). */
+function crashDomain(t: TestContext): string {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = domainFile(dir, 'web1.xml');
+  attach('attach-tap', file, '--tap', 'tk0', '--bridge', 'brk');
+  attach('attach-macvtap', file, '--lower', 'vl0', '--veth-peer', 'vp0', '--bridge', 'brk', '--macvtap', 'mk0');
+  return file;
+}
+
 const COMPLETE = ['brk', 'mk0', 'tk0', 'vl0', 'vp0'];
 
 function assertComplete(ns: string, why: string): void {
@@ -96,11 +107,7 @@ const journalsOf = (ns: string): string[] => {
 
 test('kill -9 of up (and its ip child) at 50 seeded moments: a plain down leaves nothing, a plain up completes the set', async (t) => {
   if (!requireRoot(t)) return;
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const file = domainFile(dir, 'web1.xml');
-  attach('attach-tap', file, '--tap', 'tk0', '--bridge', 'brk');
-  attach('attach-macvtap', file, '--lower', 'vl0', '--veth-peer', 'vp0', '--bridge', 'brk', '--macvtap', 'mk0');
+  const file = crashDomain(t);
   const doc = DomainDoc.parse(readFileSync(file, 'utf8'), file);
   const seed = Number(process.env.VNET_KILL_SEED ?? 20261130);
   const rand = prng(seed);
@@ -131,11 +138,7 @@ test('kill -9 of up (and its ip child) at 50 seeded moments: a plain down leaves
 
 test('racing ups of one domain: each sees its own devices and succeeds, none advises --adopt', async (t) => {
   if (!requireRoot(t)) return;
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const file = domainFile(dir, 'web1.xml');
-  attach('attach-tap', file, '--tap', 'tk0', '--bridge', 'brk');
-  attach('attach-macvtap', file, '--lower', 'vl0', '--veth-peer', 'vp0', '--bridge', 'brk', '--macvtap', 'mk0');
+  const file = crashDomain(t);
   await withNetns(async (ns) => {
     const doc = DomainDoc.parse(readFileSync(file, 'utf8'), file);
     for (let round = 0; round < 4; round++) {
@@ -159,11 +162,7 @@ test('racing ups of one domain: each sees its own devices and succeeds, none adv
 
 test('up fixes a device carrying this domain\'s marker that someone set down or took off its bridge, without --adopt, and says so', async (t) => {
   if (!requireRoot(t)) return;
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const file = domainFile(dir, 'web1.xml');
-  attach('attach-tap', file, '--tap', 'tk0', '--bridge', 'brk');
-  attach('attach-macvtap', file, '--lower', 'vl0', '--veth-peer', 'vp0', '--bridge', 'brk', '--macvtap', 'mk0');
+  const file = crashDomain(t);
   await withNetns(async (ns) => {
     assert.equal(runCli(['up', file, '--netns', ns, '--create-bridge']).code, 0);
     ipIn(ns, 'link', 'set', 'dev', 'tk0', 'down');
