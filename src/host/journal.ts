@@ -8,6 +8,7 @@
 // namespace's lock, so every other journal found is one a killed run left.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VnetError, ExitCode } from '../errors.js';
 import type { Link, LinkKind } from './facts.js';
 
 export const DEFAULT_STATE_DIR = '/run/vnet-virt';
@@ -74,12 +75,20 @@ export function pendingClaims(dir: string, links: ReadonlyMap<string, Link>): Ma
   return claims;
 }
 
-/** Writes this run's journal (atomically: a rename) and returns its path. */
+/** Writes this run's journal (atomically: a rename) and returns its path; nothing has changed when it cannot. */
 export function writeJournal(dir: string, entries: readonly JournalEntry[]): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${process.pid}-${Date.now()}.json`);
-  writeFileSync(`${path}.tmp`, JSON.stringify({ pid: process.pid, started: new Date().toISOString(), entries }) + '\n', { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(`${path}.tmp`, JSON.stringify({ pid: process.pid, started: new Date().toISOString(), entries }) + '\n', { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  } catch (e) {
+    throw new VnetError(`cannot write the journal of this run in ${dir}: ${(e as Error).message}; nothing was changed`, {
+      code: 'E_JOURNAL',
+      exitCode: ExitCode.hostFailedUndone,
+      hint: 'run as root, or point VNET_VIRT_STATE_DIR at a writable folder',
+    });
+  }
   return path;
 }
 
@@ -92,6 +101,14 @@ export function removeJournal(path: string): void {
  * the device is gone, or carries a marker); a journal left empty is removed.
  */
 export function pruneJournals(dir: string, resolved: (e: JournalEntry) => boolean, except?: string): void {
+  try {
+    prune(dir, resolved, except);
+  } catch {
+    // Best effort: an entry left behind only names devices that are gone or marked.
+  }
+}
+
+function prune(dir: string, resolved: (e: JournalEntry) => boolean, except?: string): void {
   // A run killed while writing its journal leaves the temporary file: it had created nothing yet.
   try {
     for (const n of readdirSync(dir)) if (n.endsWith('.tmp') && join(dir, n) !== `${except}.tmp`) rmSync(join(dir, n), { force: true });

@@ -127,3 +127,21 @@ test('check: a hand-made macvtap as an unmanaged target is accepted; its MAC is 
     ['db1: t-db1 is a macvtap, not a tap (interface t-db1)', 'db1: t-db1-b is a veth, not a tap or macvtap (interface t-db1-b)'],
   );
 });
+
+test('up: a journal that cannot be written is exit 1 with one line, and nothing runs', async () => {
+  const ip = host();
+  const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'vnet-journal-'));
+  try {
+    writeFileSync(join(dir, 'pending'), 'a file where the folder must go');
+    await assert.rejects(
+      up([doc('web1.xml')], { runner: ip.runner, stateDir: dir }),
+      (e: unknown) => e instanceof VnetError && e.exitCode === 1 && e.code === 'E_JOURNAL' && /nothing was changed/.test(e.message),
+    );
+    assert.equal(ip.processes, 1, 'only the probe ran');
+    assert.deepEqual([...ip.links.keys()], ['br0']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
