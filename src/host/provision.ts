@@ -94,13 +94,24 @@ const reportStep = (s: Step): ReportStep => ({
   interface: s.iface ?? null,
 });
 
+/** How long a run waits for the namespace's lock before it says so (a short wait is the normal case of two runs). */
+const SAY_WAIT_AFTER_MS = 1000;
+
 /** The namespace's lock (an abstract socket: a killed holder frees it), taken around a whole run. */
-function lockNamespace(opts: Pick<ProvisionOptions, 'netns' | 'log' | 'signal'>): Promise<HeldLock> {
-  return acquireLock(`provision:${opts.netns ?? ''}`, {
-    signal: opts.signal,
-    holder: `vnet-virt ${process.argv.slice(2, 3).join(' ')}`.trim(),
-    onWait: (holder) => opts.log?.(`waiting for another run in ${opts.netns === undefined ? 'this namespace' : `namespace ${opts.netns}`} to end (pid ${holder})`),
-  });
+async function lockNamespace(opts: Pick<ProvisionOptions, 'netns' | 'log' | 'signal'>): Promise<HeldLock> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await acquireLock(`provision:${opts.netns ?? ''}`, {
+      signal: opts.signal,
+      holder: `vnet-virt ${process.argv.slice(2, 3).join(' ')}`.trim(),
+      onWait: (holder) => {
+        const where = opts.netns === undefined ? 'this namespace' : `namespace ${opts.netns}`;
+        timer = setTimeout(() => opts.log?.(`waiting for another run in ${where} to end (pid ${holder})`), SAY_WAIT_AFTER_MS);
+      },
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The host as it is, with the devices killed runs created and could not mark. */
