@@ -13,6 +13,13 @@ export const fixturesDir = join(repoRoot, 'fixtures');
 export const inCI = process.env.CI === 'true';
 /** VNET_UPDATE_GOLDEN=1 (npm run golden:update): golden files are rewritten instead of compared. */
 export const updateGolden = process.env.VNET_UPDATE_GOLDEN === '1';
+
+// Journals of runs in progress (src/host/journal.ts) go to this test process's own folder, never the machine's /run.
+if (!process.env.VNET_VIRT_STATE_DIR) {
+  const state = mkdtempSync(join(tmpdir(), 'vnet-state-'));
+  process.env.VNET_VIRT_STATE_DIR = state;
+  process.on('exit', () => rmSync(state, { recursive: true, force: true }));
+}
 export const corpusDir = process.env.VNET_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
 
 export interface CliResult {

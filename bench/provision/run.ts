@@ -1,90 +1,183 @@
-// Benchmark (not a test): one `up` then one `down` of 100 domains (50 with a tap
-// on a bridge, 50 with veth + macvtap) in a fresh namespace, against a plain
-// shell script of the same ip commands. Run as root: node dist/bench/provision/run.js [rounds]
-import { execFileSync, spawnSync } from 'node:child_process';
+// Benchmark (not a test): provisioning at fleet scale. Needs root; works in a
+// throwaway network namespace. For N domains (half a tap on a bridge, half
+// veth + macvtap), at each size:
+//   - `up` + `down` of all N (two vnet-virt processes) against one raw
+//     `ip -batch` of the very same commands for up and one for down (the
+//     group assignments and the single `ip link del group G`);
+//   - `check` and `lint --host` of the N, with the node process's own CPU
+//     (JavaScript, GC, start-up; not its ip child) as the JS share;
+//   - 20 concurrent hook `prepare begin`s (20 one-tap domains), as a host
+//     booting 20 autostart guests: p50 / p99 against one prepare alone.
+//   node dist/bench/provision/run.js [--sizes 100,1000,5000] [--rounds 3]
+// VNET_BENCH_CLI=path/to/main.js measures another build (a before/after pair).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { macvtapSpec, runAttach, tapSpec } from '../../src/commands/attach.js';
+import { makeDomains } from './domains.js';
+import { benchLine, median, percentile } from '../table.js';
+import type { BenchRow } from '../table.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
-const cli = join(repo, 'dist/src/cli/main.js');
-const quickstart = readFileSync(join(repo, 'fixtures/quickstart/web1.xml'), 'utf8');
-const PER_KIND = 50;
-const rounds = Number(process.argv[2] ?? 3);
+const cli = process.env['VNET_BENCH_CLI'] ?? join(repo, 'dist/src/cli/main.js');
+const cpuProbe = new URL('./cpu-probe.js', import.meta.url).href;
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const SIZES = arg('--sizes', '100,1000,5000').split(',').map(Number);
+const ROUNDS = Number(arg('--rounds', '3'));
+const CONCURRENT = 20;
 
-async function makeDomains(dir: string): Promise<void> {
-  const quiet = (): void => {};
-  for (let n = 0; n < PER_KIND * 2; n++) {
-    const uuid = `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
-    const file = join(dir, `vm${n.toString().padStart(3, '0')}.xml`);
-    writeFileSync(file, quickstart.replace('<name>web1</name>', `<name>vm${n}</name>`).replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${uuid}</uuid>`));
-    if (n < PER_KIND) await runAttach('attach-tap', file, { tap: `bt-${n}`, bridge: 'br0', inPlace: true }, tapSpec, quiet);
-    else await runAttach('attach-macvtap', file, { lower: `bl-${n}`, vethPeer: `bp-${n}`, bridge: 'br0', macvtap: `bm-${n}`, inPlace: true }, macvtapSpec, quiet);
-  }
+interface Timed {
+  ms: number;
+  stdout: string;
+  /** CPU of the node process itself (user + system), when it ran under the probe. */
+  cpuMs: number | undefined;
 }
 
-function timed(argv: string[]): { ms: number; stdout: string } {
+function timed(argv: string[], input?: string, allowExit: number[] = [0]): Timed {
+  const cpuFile = join(tmpdir(), `vnet-bench-cpu-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const node = argv[0] === process.execPath;
+  const full = node ? [process.execPath, '--import', cpuProbe, ...argv.slice(1)] : argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(full[0]!, full.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20, input, env: { ...process.env, VNET_BENCH_CPU_FILE: cpuFile } });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return { ms, stdout: r.stdout };
+  if (!allowExit.includes(r.status ?? -1)) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(0, 2000)}`);
+  let cpuMs: number | undefined;
+  try {
+    const u = JSON.parse(readFileSync(cpuFile, 'utf8')) as { user: number; system: number };
+    cpuMs = (u.user + u.system) / 1000;
+    rmSync(cpuFile);
+  } catch {
+    cpuMs = undefined;
+  }
+  return { ms, stdout: r.stdout, cpuMs };
 }
 
-const deviceCount = (ns: string): number => (JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show'], { encoding: 'utf8' })) as unknown[]).length;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const deviceCount = (ns: string): number => (JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show'], { encoding: 'utf8', maxBuffer: 256 << 20 })) as unknown[]).length;
+
+/** The dry-run's commands as one ip batch file (without the `ip -n NS` prefix). */
+function batchOf(script: string, ns: string): string {
+  const prefix = `ip -n ${ns} `;
+  return (
+    script
+      .trim()
+      .split('\n')
+      .map((l) => {
+        if (!l.startsWith(prefix)) throw new Error(`not an ip -n ${ns} command: ${l}`);
+        return l.slice(prefix.length);
+      })
+      .join('\n') + '\n'
+  );
+}
+
+const rows: BenchRow[] = [];
+const say = (s: string): void => console.log(s);
+
+async function scale(ns: string, root: string, n: number): Promise<void> {
+  const dir = join(root, `d${n}`);
+  await makeDomains(dir, n);
+  const empty = deviceCount(ns);
+  const ours: number[] = [];
+  const raw: number[] = [];
+  let upLines = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    const upScript = timed([process.execPath, cli, 'up', dir, '--netns', ns, '--dry-run']).stdout;
+    upLines = upScript.trim().split('\n').length;
+    const up = timed([process.execPath, cli, 'up', dir, '--netns', ns]);
+    const full = deviceCount(ns);
+    const downScript = timed([process.execPath, cli, 'down', dir, '--netns', ns, '--dry-run']).stdout;
+    const down = timed([process.execPath, cli, 'down', dir, '--netns', ns]);
+    if (deviceCount(ns) !== empty) throw new Error('vnet-virt down left devices');
+    ours.push(up.ms + down.ms);
+    writeFileSync(join(root, 'up.batch'), batchOf(upScript, ns));
+    writeFileSync(join(root, 'down.batch'), batchOf(downScript, ns));
+    const rawUp = timed(['ip', '-n', ns, '-batch', join(root, 'up.batch')]);
+    if (deviceCount(ns) !== full) throw new Error('the raw batch made a different number of devices');
+    const rawDown = timed(['ip', '-n', ns, '-batch', join(root, 'down.batch')]);
+    if (deviceCount(ns) !== empty) throw new Error('the raw down batch left devices');
+    raw.push(rawUp.ms + rawDown.ms);
+  }
+  const o = median(ours);
+  const r = median(raw);
+  say(`${String(n).padStart(5)} domains: up+down vnet-virt ${o.toFixed(0).padStart(6)} ms   raw ip -batch ${r.toFixed(0).padStart(6)} ms   ${(o / r).toFixed(2)}x (aim <= 1.20; ${upLines} up commands)`);
+  rows.push({ what: `up+down, ${n} domains`, value: o, unit: 'ms', anchor: 'raw ip -batch', anchorValue: r, ratio: o / r, aim: '<= 1.20x' });
+
+  // check and lint --host against the devices as up leaves them.
+  timed([process.execPath, cli, 'up', dir, '--netns', ns]);
+  for (const [what, argv] of [
+    ['check', [process.execPath, cli, 'check', dir, '--netns', ns]],
+    ['lint --host', [process.execPath, cli, 'lint', '--host', '--netns', ns, '--no-schema', dir]],
+  ] as const) {
+    const runs = Array.from({ length: ROUNDS }, () => timed([...argv], undefined, [0, 3]));
+    const ms = median(runs.map((x) => x.ms));
+    const cpu = median(runs.map((x) => x.cpuMs ?? NaN));
+    say(`${String(n).padStart(5)} domains: ${what.padEnd(11)} ${ms.toFixed(0).padStart(6)} ms   ${((ms * 1000) / n).toFixed(0).padStart(5)} us/domain   node CPU ${cpu.toFixed(0)} ms (${((100 * cpu) / ms).toFixed(0)}% of wall)`);
+    rows.push({ what: `${what}, ${n} domains`, value: ms, unit: 'ms', anchor: 'per domain (us)', anchorValue: (ms * 1000) / n, ratio: cpu / ms, aim: 'flat per domain; JS share (ratio) halved' });
+  }
+  timed([process.execPath, cli, 'down', dir, '--netns', ns]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** 20 hook prepares at once, each for its own one-tap domain; then one alone, several times. */
+async function concurrentPrepares(ns: string, root: string): Promise<void> {
+  const dir = join(root, 'hook');
+  await makeDomains(join(dir, 'xml'), CONCURRENT * 2);
+  const xmls = Array.from({ length: CONCURRENT }, (_, i) => readFileSync(join(dir, 'xml', `vm${(2 * i).toString().padStart(5, '0')}.xml`), 'utf8'));
+  const hooks = join(dir, 'hooks');
+  execFileSync(process.execPath, [cli, 'hook', 'install', '--hooks-dir', hooks, '--log', join(dir, 'hook.log'), '--lock', `bench-${ns}`, '--timeout', '300', '--config', join(dir, 'none.conf')]);
+  const hook = join(hooks, 'qemu.d', 'vnet-virt');
+  const prepare = (i: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const t0 = process.hrtime.bigint();
+      const c = spawn('ip', ['netns', 'exec', ns, hook, `vm${2 * i}`, 'prepare', 'begin', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let err = '';
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.on('close', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`hook prepare failed (${code}): ${err}`))));
+      c.stdin.end(xmls[i]);
+    });
+  const clear = (): void => {
+    for (let i = 0; i < CONCURRENT; i++) spawnSync('ip', ['-n', ns, 'link', 'del', `bt-${2 * i}`], { stdio: 'ignore' });
+  };
+  const alone: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    clear();
+    alone.push(await prepare(0));
+  }
+  const all: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    clear();
+    all.push(...(await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => prepare(i)))));
+  }
+  clear();
+  const one = median(alone);
+  const p50 = percentile(all, 50);
+  const p99 = percentile(all, 99);
+  say(`${CONCURRENT} concurrent hook prepares: p50 ${p50.toFixed(0)} ms   p99 ${p99.toFixed(0)} ms   one alone ${one.toFixed(0)} ms   p99/one ${(p99 / one).toFixed(1)}x (aim <= 20x)`);
+  rows.push({ what: `${CONCURRENT} concurrent hook prepares, p50`, value: p50, unit: 'ms', anchor: 'one prepare alone', anchorValue: one, ratio: p50 / one, aim: '' });
+  rows.push({ what: `${CONCURRENT} concurrent hook prepares, p99`, value: p99, unit: 'ms', anchor: 'one prepare alone', anchorValue: one, ratio: p99 / one, aim: '<= 20x' });
+}
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('run as root: it creates a network namespace');
-  const dir = mkdtempSync(join(tmpdir(), 'vnet-bench-'));
+  if (process.getuid?.() !== 0) {
+    console.error('bench/provision: run as root (it creates a network namespace)');
+    process.exit(2);
+  }
+  const root = mkdtempSync(join(tmpdir(), 'vnet-bench-'));
   const ns = `vnet-bench-${randomBytes(4).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
-    await makeDomains(dir);
     execFileSync('ip', ['-n', ns, 'link', 'add', 'br0', 'type', 'bridge']);
-    const empty = deviceCount(ns);
-    const ours = { up: [] as number[], down: [] as number[] };
-    const shell = { up: [] as number[], down: [] as number[] };
-    const naiveDown: number[] = [];
-    let commands = 0;
-    for (let i = 0; i < rounds; i++) {
-      // The shell scripts run exactly the commands vnet-virt plans, one ip process each.
-      const upScript = timed(['node', cli, 'up', dir, '--netns', ns, '--dry-run']).stdout;
-      commands = upScript.trim().split('\n').length;
-      writeFileSync(join(dir, 'up.sh'), `set -e\n${upScript}`);
-      ours.up.push(timed(['node', cli, 'up', dir, '--netns', ns]).ms);
-      const full = deviceCount(ns);
-      const downScript = timed(['node', cli, 'down', dir, '--netns', ns, '--dry-run']).stdout;
-      writeFileSync(join(dir, 'down.sh'), `set -e\n${downScript}`);
-      // How a hand-written script deletes: one `ip link del` per device.
-      const naive = downScript.split('\n').flatMap((l) => {
-        const m = l.match(/^(ip -n \S+ link) set (dev \S+) group \d+$/);
-        return m ? [`${m[1]} del ${m[2]}`] : [];
-      });
-      writeFileSync(join(dir, 'down-naive.sh'), `set -e\n${naive.join('\n')}\n`);
-      ours.down.push(timed(['node', cli, 'down', dir, '--netns', ns]).ms);
-      if (deviceCount(ns) !== empty) throw new Error('vnet-virt down left devices');
-      shell.up.push(timed(['sh', join(dir, 'up.sh')]).ms);
-      if (deviceCount(ns) !== full) throw new Error('the shell script made a different number of devices');
-      shell.down.push(timed(['sh', join(dir, 'down.sh')]).ms);
-      if (deviceCount(ns) !== empty) throw new Error('the shell down script left devices');
-      timed(['sh', join(dir, 'up.sh')]);
-      naiveDown.push(timed(['sh', join(dir, 'down-naive.sh')]).ms);
-      if (deviceCount(ns) !== empty) throw new Error('the naive down script left devices');
-    }
-    const row = (what: string, a: number[], b: number[]): string =>
-      `${what.padEnd(5)} vnet-virt ${median(a).toFixed(0).padStart(6)} ms   shell ${median(b).toFixed(0).padStart(6)} ms   shell/vnet-virt ${(median(b) / median(a)).toFixed(2)}x`;
-    console.log(`${PER_KIND} domains with a tap on a bridge + ${PER_KIND} with veth + macvtap; ${commands} ip commands for up; median of ${rounds} rounds`);
-    console.log(row('up', ours.up, shell.up));
-    console.log(row('down', ours.down, shell.down));
-    console.log(`down  vnet-virt ${median(ours.down).toFixed(0).padStart(6)} ms   shell with one \`ip link del\` per device ${median(naiveDown).toFixed(0).padStart(6)} ms   ${(median(naiveDown) / median(ours.down)).toFixed(2)}x`);
-    const sum = (x: { up: number[]; down: number[] }): number => median(x.up) + median(x.down);
-    console.log(`total vnet-virt ${sum(ours).toFixed(0).padStart(6)} ms   shell ${sum(shell).toFixed(0).padStart(6)} ms   shell/vnet-virt ${(sum(shell) / sum(ours)).toFixed(2)}x`);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'br0', 'up']);
+    say(`bench/provision: median of ${ROUNDS} rounds, node ${process.version}, ${availableParallelism()} CPUs, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    for (const n of SIZES) await scale(ns, root, n);
+    await concurrentPrepares(ns, root);
+    say(benchLine('provision', rows));
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
 

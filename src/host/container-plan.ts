@@ -8,7 +8,7 @@ export { checkIfname };
 import type { MacvtapMode } from '../domain/names.js';
 import { inputError, usageError } from '../errors.js';
 import type { Link } from './facts.js';
-import { MARKER_PREFIX, MAX_ALIAS_BYTES } from './marker.js';
+import { MARKER_PREFIX, MAX_ALIAS_BYTES } from '../intent/owner.js';
 import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
 import { fnv1a } from './fnv.js';

@@ -1,7 +1,7 @@
 // Drift: how a wanted device differs from the host. check lists it; the
 // planner refuses it, or with --adopt applies the fixes it can.
 import type { HostFacts, Link } from './facts.js';
-import { isOurs } from './marker.js';
+import { isOurs, isPendingFor } from './marker.js';
 import type { Effect } from './step.js';
 import type { Want } from './wants.js';
 
@@ -84,15 +84,31 @@ export function driftsOf(want: Want, facts: HostFacts): Drift[] {
     return out;
   }
   if (want.kind === 'lower') return out;
+  // A target made by hand and named by no record may be a macvtap: QEMU opens either.
+  const handMadeMacvtap = want.kind === 'tap' && !want.recorded && link.kind === 'macvtap';
   const expectedKind = want.kind;
-  if (link.kind !== expectedKind) {
-    add(want.name, 'wrong-kind', expectedKind, link.kind, `${want.name} is a ${link.kind}, not a ${expectedKind}`);
+  if (link.kind !== expectedKind && !handMadeMacvtap) {
+    const expected = want.kind === 'tap' && !want.recorded ? 'tap or macvtap' : expectedKind;
+    add(want.name, 'wrong-kind', expected, link.kind, `${want.name} is a ${link.kind}, not a ${expected}`);
     return out;
   }
+  const label = want.from.domain.label;
   // The common tail of every device vnet-virt owns: marked, then (fixes applied before) up.
   const ownership = (dev: string, l: Link): void => {
-    if (!isOurs(l.alias, owner))
-      add(dev, 'not-ours', owner.marker, l.alias, `${dev} does not carry ${want.from.domain.label}'s marker (alias: ${l.alias === undefined ? 'none' : `'${l.alias}'`})`, markerFix(dev, l, owner.marker));
+    if (isOurs(l.alias, owner)) return;
+    const message = isPendingFor(l, facts, owner)
+      ? `${dev} has no marker yet: an interrupted up created it for ${label} (up finishes it, down removes it)`
+      : `${dev} does not carry ${label}'s marker (alias: ${l.alias === undefined ? 'none' : `'${l.alias}'`})`;
+    add(dev, 'not-ours', owner.marker, l.alias, message, markerFix(dev, l, owner.marker));
+  };
+  const macIs = (mac: string | undefined): void => {
+    if (mac === undefined || link.mac === mac) return;
+    add(want.name, 'mac', mac, link.mac, `macvtap ${want.name} has MAC ${show(link.mac)}, but the interface's <mac> is ${mac}`, {
+      args: set(want.name, 'address', mac),
+      undo: set(want.name, 'address', link.mac ?? mac),
+      effect: { type: 'set', device: want.name, field: 'mac', value: mac },
+      undoEffect: { type: 'set', device: want.name, field: 'mac', value: link.mac },
+    });
   };
   const onBridge = (dev: string, l: Link, bridge: string | undefined): void => {
     if (bridge !== undefined && l.master !== bridge)
@@ -102,6 +118,12 @@ export function driftsOf(want: Want, facts: HostFacts): Drift[] {
     if (!l.up) add(dev, 'down', 'up', 'down', `${dev} is down`, upFix(dev));
   };
 
+  if (handMadeMacvtap) {
+    ownership(want.name, link);
+    macIs(want.mac);
+    isUp(want.name, link);
+    return out;
+  }
   switch (want.kind) {
     case 'tap': {
       if (link.multiQueue !== want.multiQueue)
@@ -165,13 +187,7 @@ export function driftsOf(want: Want, facts: HostFacts): Drift[] {
             : undefined,
         );
       }
-      if (link.mac !== want.mac)
-        add(want.name, 'mac', want.mac, link.mac, `macvtap ${want.name} has MAC ${show(link.mac)}, but the interface's <mac> is ${want.mac}`, {
-          args: set(want.name, 'address', want.mac),
-          undo: set(want.name, 'address', link.mac ?? want.mac),
-          effect: { type: 'set', device: want.name, field: 'mac', value: want.mac },
-          undoEffect: { type: 'set', device: want.name, field: 'mac', value: link.mac },
-        });
+      macIs(want.mac);
       isUp(want.name, link);
       return out;
     }

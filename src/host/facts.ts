@@ -39,6 +39,8 @@ export interface Link {
 export interface HostFacts {
   netns: string | undefined;
   links: ReadonlyMap<string, Link>;
+  /** Devices without marker that a killed up created (its journal): name -> the marker they were for. */
+  pending?: ReadonlyMap<string, string> | undefined;
 }
 
 interface IpLink {

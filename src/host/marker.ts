@@ -1,40 +1,22 @@
 // Ownership: every device vnet-virt creates carries its domain's marker in the
 // interface alias, so down/check can tell ours from everything else.
-import { inputError } from '../errors.js';
-
-export const MARKER_PREFIX = 'vnet-virt:';
-/** The kernel keeps at most 255 bytes of an interface alias (IFALIASZ - 1). */
-export const MAX_ALIAS_BYTES = 255;
-
-/** Who owns a device: the marker we write, and every marker we accept as this domain's. */
-export interface Owner {
-  /** `vnet-virt:<identity>`: the UUID, or `name:<name>` when the domain has no UUID. */
-  marker: string;
-  /** The UUID form and the name form: a file without <uuid> and libvirt's XML of the same domain agree. */
-  accepts: readonly string[];
-}
-
-export function ownerOf(domain: { uuid: string | undefined; name: string | undefined; file: string }): Owner {
-  const byName = domain.name !== undefined && domain.name !== '' ? `${MARKER_PREFIX}name:${domain.name}` : undefined;
-  const byUuid = domain.uuid ? `${MARKER_PREFIX}${domain.uuid}` : undefined;
-  const marker = byUuid ?? byName;
-  if (marker === undefined)
-    throw inputError('E_NO_IDENTITY', 'the domain has neither <uuid> nor <name>: its devices could not be marked as its own', {
-      file: domain.file,
-      where: '/domain',
-      hint: 'give the domain a <name> or a <uuid>',
-    });
-  if (Buffer.byteLength(marker) > MAX_ALIAS_BYTES)
-    throw inputError('E_NAME_TOO_LONG', `the ownership marker '${marker.slice(0, 40)}...' is over ${MAX_ALIAS_BYTES} bytes`, {
-      file: domain.file,
-      where: '/domain/name',
-      hint: 'give the domain a <uuid> (the marker is then the UUID)',
-    });
-  return { marker, accepts: [byUuid, byName].filter((m): m is string => m !== undefined) };
-}
+import { MARKER_PREFIX } from '../intent/owner.js';
+import type { Owner } from '../intent/owner.js';
+import type { HostFacts, Link } from './facts.js';
 
 export function isOurs(alias: string | undefined, owner: Owner): boolean {
   return alias !== undefined && owner.accepts.includes(alias);
+}
+
+/** A device without marker that a killed up of this owner created (named in its journal). */
+export function isPendingFor(link: Link, facts: HostFacts, owner: Owner): boolean {
+  const marker = link.alias === undefined ? facts.pending?.get(link.name) : undefined;
+  return marker !== undefined && owner.accepts.includes(marker);
+}
+
+/** This owner's device: it carries the owner's marker, or the journal says the owner's up created it. */
+export function ownsLink(link: Link, facts: HostFacts, owner: Owner): boolean {
+  return isOurs(link.alias, owner) || isPendingFor(link, facts, owner);
 }
 
 /** Carries some domain's vnet-virt marker (bridges are shared between domains). */

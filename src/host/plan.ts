@@ -5,7 +5,8 @@ import type { Intent } from '../intent/intent.js';
 import { driftsOf } from './drift.js';
 import type { Drift } from './drift.js';
 import type { HostFacts, Link } from './facts.js';
-import { isOurs, isVnetVirt } from './marker.js';
+import { isPendingFor, isVnetVirt, ownsLink } from './marker.js';
+import type { JournalEntry } from './journal.js';
 import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
 import { at, wantsOf } from './wants.js';
@@ -129,9 +130,33 @@ function fixSteps(s: StepList, drifts: Drift[]): void {
   }
 }
 
+/** What a want's creation makes, for the journal. */
+function createdBy(want: Want): JournalEntry[] {
+  const marker = want.from.domain.owner.marker;
+  switch (want.kind) {
+    case 'veth':
+      return [want.name, want.peer].map((device) => ({ device, kind: 'veth', marker }));
+    case 'lower':
+      return [];
+    default:
+      return [{ device: want.name, kind: want.kind, marker }];
+  }
+}
+
 export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPlanOptions = {}): Plan {
   const wants = wantsOf(intents);
   const s = new StepList(facts.netns);
+  const notes: Note[] = [];
+  const creates: JournalEntry[] = [];
+  const create = (want: Want): void => {
+    createSteps(s, want, want.from.domain.owner.marker);
+    creates.push(...createdBy(want));
+  };
+  /** Says that up fixes a device of this domain's own (no --adopt needed). */
+  const fixingOwn = (from: Origin, device: string, what: string): void => {
+    const label = from.domain.label;
+    notes.push({ domain: label, file: from.domain.file, device, iface: from.iface.dev, message: `${label}: fixing ${label}'s own device: ${what} ${at(from)}` });
+  };
   const problems: Problem[] = [];
   const problem = (code: string, from: Origin, what: string, hint: string): void => {
     problems.push({ code, from, message: `${from.domain.label}: ${what} ${at(from)}`, hint });
@@ -144,7 +169,17 @@ export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPla
     if (want.kind === 'bridge') {
       if (link && link.kind !== 'bridge') problem('E_NOT_A_BRIDGE', from, `${name} is a ${link.kind}, not a bridge`, 'name a bridge in the record, or delete the device');
       else if (!link && !opts.createBridge) problem('E_BRIDGE_MISSING', from, `bridge ${name} does not exist`, `create it (ip link add name ${name} type bridge), or give --create-bridge`);
-      else if (!link) createSteps(s, want, from.domain.owner.marker);
+      else if (!link) create(want);
+      else if (ownsLink(link, facts, from.domain.owner)) {
+        // A bridge this domain's up created: a killed run may have left it unmarked or down.
+        const marker = from.domain.owner.marker;
+        if (link.alias === undefined)
+          s.add(from, name, `finish bridge ${name}: mark it as ${from.domain.label}'s`, set(name, 'alias', marker), set(name, 'alias', ''), { type: 'set', device: name, field: 'alias', value: marker }, { type: 'set', device: name, field: 'alias', value: undefined });
+        if (!link.up) {
+          s.add(from, name, `bring bridge ${name} up`, set(name, 'up'), set(name, 'down'), { type: 'set', device: name, field: 'up', value: true }, { type: 'set', device: name, field: 'up', value: false });
+          fixingOwn(from, name, `bridge ${name} is down`);
+        }
+      }
       continue;
     }
     if (want.kind === 'lower') {
@@ -159,17 +194,23 @@ export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPla
       const peer = want.kind === 'veth' ? links.get(want.peer) : undefined;
       if (want.kind === 'veth' && peer)
         problem('E_DEVICE_DRIFT', from, `veth peer ${want.peer} exists (a ${peer.kind}) but ${name} does not`, `delete ${want.peer}, or record other names`);
-      else createSteps(s, want, from.domain.owner.marker);
+      else create(want);
       continue;
     }
     const drifts = driftsOf(want, facts);
     if (drifts.length === 0) continue;
-    const fixed = drifts.filter((d) => d.fix !== undefined);
-    if (opts.adopt && fixed.length === drifts.length) {
+    const fixable = drifts.every((d) => d.fix !== undefined);
+    // A device carrying this domain's marker (or created for it by a killed up) is ours to fix, without --adopt.
+    const ours = drifts.every((d) => {
+      const l = links.get(d.device);
+      return l !== undefined && ownsLink(l, facts, from.domain.owner);
+    });
+    if ((opts.adopt || ours) && fixable) {
       fixSteps(s, drifts);
+      if (!opts.adopt) fixingOwn(from, name, drifts.map((d) => d.message).join('; '));
       continue;
     }
-    const first = drifts.find((d) => !opts.adopt || d.fix === undefined)!;
+    const first = drifts.find((d) => !(opts.adopt || ours) || d.fix === undefined)!;
     problem(
       'E_DEVICE_DRIFT',
       from,
@@ -180,12 +221,19 @@ export function planUp(intents: readonly Intent[], facts: HostFacts, opts: UpPla
     );
   }
   if (problems.length) throw refuse(problems);
-  return { kind: 'up', netns: facts.netns, steps: s.steps, notes: [] };
+  return { kind: 'up', netns: facts.netns, steps: s.steps, notes, creates };
 }
 
-/** Devices that sit on `dev` (macvtaps, macvlans, vlans): deleting `dev` would delete them too. */
-function stackedOn(links: ReadonlyMap<string, Link>, dev: string, except: ReadonlySet<string>): Link[] {
-  return [...links.values()].filter((l) => l.link === dev && l.kind !== 'veth' && !except.has(l.name));
+/** Devices that sit on each device (macvtaps, macvlans, vlans): deleting it would delete them too. One pass. */
+function stackedMap(links: ReadonlyMap<string, Link>): Map<string, Link[]> {
+  const on = new Map<string, Link[]>();
+  for (const l of links.values()) {
+    if (l.link === undefined || l.kind === 'veth') continue;
+    const list = on.get(l.link);
+    if (list) list.push(l);
+    else on.set(l.link, [l]);
+  }
+  return on;
 }
 
 /**
@@ -240,13 +288,14 @@ export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
   const note = (from: Origin, device: string, message: string): void => {
     notes.push({ domain: from.domain.label, file: from.domain.file, device, iface: from.iface.dev, message: `${from.domain.label}: ${message} ${at(from)}` });
   };
+  const stacked = stackedMap(links);
   const whose = (l: Link): string => (l.alias === undefined ? 'it has no marker' : isVnetVirt(l.alias) ? `it carries another marker (${l.alias})` : `its alias is '${l.alias}'`);
   const deletable = (from: Origin, l: Link, also: string[] = []): boolean => {
-    if (!isOurs(l.alias, from.domain.owner)) {
+    if (!ownsLink(l, facts, from.domain.owner)) {
       note(from, l.name, `${l.name} is not ours (${whose(l)}); left as it is`);
       return false;
     }
-    const above = stackedOn(links, l.name, new Set([...gone, ...also]));
+    const above = (stacked.get(l.name) ?? []).filter((a) => !gone.has(a.name) && !also.includes(a.name));
     if (above.length) {
       note(from, l.name, `${l.name} is left: ${above.map((a) => a.name).join(', ')} sit${above.length === 1 ? 's' : ''} on it and would go with it`);
       return false;
@@ -280,7 +329,7 @@ export function planDown(intents: readonly Intent[], facts: HostFacts): Plan {
       }
       case 'bridge': {
         // Bridges are shared: one vnet-virt created is removed by the last domain that leaves it.
-        if (link.kind !== 'bridge' || !isVnetVirt(link.alias)) break;
+        if (link.kind !== 'bridge' || !(isVnetVirt(link.alias) || isPendingFor(link, facts, from.domain.owner))) break;
         const ports = [...links.values()].filter((l) => (l.master === name || l.link === name) && !gone.has(l.name));
         if (ports.length) {
           note(from, name, `bridge ${name} is kept: ${ports.map((p) => p.name).join(', ')} still on it`);

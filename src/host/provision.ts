@@ -1,11 +1,17 @@
 // The host API: up, down and check over domain documents. The CLI and the
 // libvirt hook both call exactly these. HostFacts are read once per call.
+// Each call holds its namespace's lock from the probe to the end, so two runs
+// never plan from the same facts; up journals what it creates (journal.ts).
 import type { DomainDoc } from '../domain/doc.js';
 import { intentOf } from '../intent/intent.js';
 import type { Intent } from '../intent/intent.js';
 import { driftsOf } from './drift.js';
 import type { DriftKind } from './drift.js';
-import { execute } from './executor.js';
+import { execute, HostError } from './executor.js';
+import { journalDir, pendingClaims, pruneJournals, removeJournal, stateDirOf, writeJournal } from './journal.js';
+import type { JournalEntry } from './journal.js';
+import { acquireLock } from './lock.js';
+import type { HeldLock } from './lock.js';
 import { readHostFacts } from './facts.js';
 import type { HostFacts } from './facts.js';
 import { planDown, planUp } from './plan.js';
@@ -31,6 +37,8 @@ export interface ProvisionOptions {
   interfaces?: readonly string[] | undefined;
   /** Tests: start commands through this instead of node:child_process. */
   runner?: Runner | undefined;
+  /** Where journals of runs in progress live (default $VNET_VIRT_STATE_DIR, else /run/vnet-virt). */
+  stateDir?: string | undefined;
 }
 
 export interface ReportStep {
@@ -86,6 +94,42 @@ const reportStep = (s: Step): ReportStep => ({
   interface: s.iface ?? null,
 });
 
+/** How long a run waits for the namespace's lock before it says so (a short wait is the normal case of two runs). */
+const SAY_WAIT_AFTER_MS = 1000;
+
+/** The namespace's lock (an abstract socket: a killed holder frees it), taken around a whole run. */
+async function lockNamespace(opts: Pick<ProvisionOptions, 'netns' | 'log' | 'signal'>): Promise<HeldLock> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await acquireLock(`provision:${opts.netns ?? ''}`, {
+      signal: opts.signal,
+      holder: `vnet-virt ${process.argv.slice(2, 3).join(' ')}`.trim(),
+      onWait: (holder) => {
+        const where = opts.netns === undefined ? 'this namespace' : `namespace ${opts.netns}`;
+        timer = setTimeout(() => opts.log?.(`waiting for another run in ${where} to end (pid ${holder})`), SAY_WAIT_AFTER_MS);
+      },
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The host as it is, with the devices killed runs created and could not mark. */
+async function probe(opts: Pick<ProvisionOptions, 'netns' | 'runner'>, journals: string): Promise<HostFacts> {
+  const facts = await readHostFacts(opts.netns, opts.runner);
+  const pending = pendingClaims(journals, facts.links);
+  return pending.size ? { ...facts, pending } : facts;
+}
+
+/** After a run: the entries of killed runs' journals that the run settled (the device is gone, marked, or was handled now). */
+function settled(facts: HostFacts, steps: readonly Step[]): (e: JournalEntry) => boolean {
+  const touched = new Set(steps.flatMap((s) => (s.effect.type === 'delete-group' ? s.effect.devices : [s.effect.device])));
+  return (e) => {
+    const l = facts.links.get(e.device);
+    return !l || l.alias !== undefined || touched.has(e.device);
+  };
+}
+
 async function apply(command: 'up' | 'down', docs: readonly DomainDoc[], opts: ProvisionOptions, plan: (intents: Intent[], facts: HostFacts) => Plan): Promise<UpDownReport> {
   const intents = intentsOf(docs, opts.interfaces);
   const report: UpDownReport = {
@@ -98,19 +142,34 @@ async function apply(command: 'up' | 'down', docs: readonly DomainDoc[], opts: P
     processes: 0,
   };
   if (intents.every((i) => i.items.length === 0)) return report;
-  const facts = await readHostFacts(opts.netns, opts.runner);
-  const p = plan(intents, facts);
-  report.notes = p.notes.map((n) => n.message);
-  for (const n of report.notes) opts.log?.(n);
-  if (opts.dryRun) {
-    report.steps = p.steps.map(reportStep);
-    report.processes = 1;
+  const lock = await lockNamespace(opts);
+  try {
+    const journals = journalDir(stateDirOf(opts.stateDir), opts.netns);
+    const facts = await probe(opts, journals);
+    const p = plan(intents, facts);
+    report.notes = p.notes.map((n) => n.message);
+    for (const n of report.notes) opts.log?.(n);
+    if (opts.dryRun) {
+      report.steps = p.steps.map(reportStep);
+      report.processes = 1;
+      return report;
+    }
+    const journal = p.creates?.length ? writeJournal(journals, p.creates) : undefined;
+    try {
+      const r = await execute(p, { runner: opts.runner, signal: opts.signal, log: opts.log });
+      report.steps = r.done.map(reportStep);
+      report.processes = 1 + r.processes;
+      pruneJournals(journals, settled(facts, r.done), journal);
+    } catch (e) {
+      // Undone in full: nothing of ours is left. Leftovers (exit 4) keep the journal, so down removes them.
+      if (journal && e instanceof HostError && e.leftovers.length === 0) removeJournal(journal);
+      throw e;
+    }
+    if (journal) removeJournal(journal);
     return report;
+  } finally {
+    lock.release();
   }
-  const r = await execute(p, { runner: opts.runner, signal: opts.signal, log: opts.log });
-  report.steps = r.done.map(reportStep);
-  report.processes = 1 + r.processes;
-  return report;
 }
 
 /** Creates what the domains' interfaces and records need, marked as theirs, and brings it up. All or nothing. */
@@ -123,12 +182,25 @@ export function down(docs: DomainDoc[], opts: ProvisionOptions = {}): Promise<Up
   return apply('down', docs, opts, (intents, facts) => planDown(intents, facts));
 }
 
-/** Every difference between the host and what the domains need (empty: none). */
-export async function check(docs: DomainDoc[], opts: Pick<ProvisionOptions, 'netns' | 'interfaces' | 'runner'> = {}): Promise<DriftReport[]> {
+export interface CheckReport {
+  /** What breaks or changes the guest's network (exit 3). */
+  drift: DriftReport[];
+  /** What is fine for the guest but not vnet-virt's: a device without this domain's marker (down leaves it). */
+  notes: DriftReport[];
+}
+
+/** Every difference between the host and what the domains need. */
+export async function check(docs: DomainDoc[], opts: Pick<ProvisionOptions, 'netns' | 'interfaces' | 'runner' | 'stateDir' | 'log' | 'signal'> = {}): Promise<CheckReport> {
   const intents = intentsOf(docs, opts.interfaces);
-  if (intents.every((i) => i.items.length === 0)) return [];
-  const facts = await readHostFacts(opts.netns, opts.runner);
-  return wantsOf(intents).flatMap((w) =>
+  if (intents.every((i) => i.items.length === 0)) return { drift: [], notes: [] };
+  const lock = await lockNamespace(opts);
+  let facts: HostFacts;
+  try {
+    facts = await probe(opts, journalDir(stateDirOf(opts.stateDir), opts.netns));
+  } finally {
+    lock.release();
+  }
+  const all = wantsOf(intents).flatMap((w) =>
     driftsOf(w, facts).map((d) => ({
       domain: w.from.domain.label,
       file: w.from.domain.file,
@@ -141,4 +213,9 @@ export async function check(docs: DomainDoc[], opts: Pick<ProvisionOptions, 'net
       message: `${w.from.domain.label}: ${d.message} (interface ${w.from.iface.dev})`,
     })),
   );
+  // Ownership is not drift: the guest's network does not depend on the marker.
+  const notes = all
+    .filter((d) => d.kind === 'not-ours')
+    .map((d) => (facts.pending?.has(d.device) ? d : { ...d, message: `${d.message.replace(/ \(interface [^)]*\)$/, '')}: down will leave it (interface ${d.interface})` }));
+  return { drift: all.filter((d) => d.kind !== 'not-ours'), notes };
 }

@@ -22,12 +22,14 @@ export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<Run
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs, signal: opts.signal });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (e) => resolve({ argv, code: 127, stdout, stderr: stderr + e.message }));
-    child.on('close', (code, signal) => resolve({ argv, code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    // Chunks are decoded once at the end: `ip -j -d link show` of thousands of devices is megabytes.
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const text = (b: Buffer[]): string => Buffer.concat(b).toString('utf8');
+    child.on('error', (e) => resolve({ argv, code: 127, stdout: text(out), stderr: text(err) + e.message }));
+    child.on('close', (code, signal) => resolve({ argv, code: code ?? (signal ? 128 : 1), stdout: text(out), stderr: text(err) }));
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });

@@ -1,5 +1,6 @@
 // A Plan is an ordered list of Steps: the exact ip argv, and the argv that undoes it.
 import type { Link } from './facts.js';
+import type { JournalEntry } from './journal.js';
 
 /** What a step changes, so the executor can tell afterwards whether it happened. */
 export type Effect =
@@ -42,6 +43,8 @@ export interface Plan {
   netns: string | undefined;
   steps: Step[];
   notes: Note[];
+  /** up: the devices it creates, for the journal written before the first one exists. */
+  creates?: JournalEntry[] | undefined;
 }
 
 /** Has a step's effect happened, judging from the host as it is now? */

@@ -13,7 +13,11 @@ export interface Origin {
 export type Want =
   /** A bridge some device joins; shared between domains. */
   | { kind: 'bridge'; name: string; from: Origin }
-  | { kind: 'tap'; name: string; multiQueue: boolean; queues: number; mtu: number | undefined; bridge: string | undefined; from: Origin }
+  /**
+   * A tap; `recorded: false` when no record names it (an unmanaged target made
+   * by hand), which may then also be a macvtap whose MAC is the guest's.
+   */
+  | { kind: 'tap'; name: string; multiQueue: boolean; queues: number; mtu: number | undefined; bridge: string | undefined; mac: string | undefined; recorded: boolean; from: Origin }
   /** A veth pair: `name` carries the macvtap, `peer` joins `bridge`. */
   | { kind: 'veth'; name: string; peer: string; bridge: string | undefined; from: Origin }
   /** A device a macvtap sits on that vnet-virt does not create: it must exist. */
@@ -68,7 +72,7 @@ export function wantsOf(intents: readonly Intent[]): Want[] {
       const from: Origin = { domain: intent.domain, iface: item.iface };
       if (item.bridge !== undefined && (item.kind === 'tap' || item.vethPeer !== undefined)) add({ kind: 'bridge', name: item.bridge, from });
       if (item.kind === 'tap') {
-        add({ kind: 'tap', name: item.dev, multiQueue: item.queues > 1, queues: item.queues, mtu: item.mtu, bridge: item.bridge, from });
+        add({ kind: 'tap', name: item.dev, multiQueue: item.queues > 1, queues: item.queues, mtu: item.mtu, bridge: item.bridge, mac: item.mac, recorded: item.recorded, from });
         continue;
       }
       if (item.vethPeer !== undefined) add({ kind: 'veth', name: item.lower, peer: item.vethPeer, bridge: item.bridge, from });

@@ -6,8 +6,8 @@ import { interfacesOf } from '../domain/interfaces.js';
 import { ifnameProblem, macProblem, MACVTAP_MODES, normalizeMac } from '../domain/names.js';
 import type { MacvtapMode } from '../domain/names.js';
 import { findRecord } from '../domain/record.js';
-import { ownerOf } from '../host/marker.js';
-import type { Owner } from '../host/marker.js';
+import { ownerOf } from './owner.js';
+import type { Owner } from './owner.js';
 
 /** The element an intent item comes from, for messages: "(interface t-web1-0)". */
 export interface InterfaceRef {
@@ -28,6 +28,8 @@ export interface TapIntent {
   /** <driver queues>; the tap must be multi_queue exactly when this is over 1. */
   queues: number;
   mtu: number | undefined;
+  /** False for an unmanaged target no record names: made by hand, a tap or a macvtap. */
+  recorded: boolean;
   iface: InterfaceRef;
 }
 
@@ -132,6 +134,7 @@ export function intentOf(doc: DomainDoc): Intent {
         bridge: entry.bridge === undefined ? undefined : checkName(domain, ref, 'bridge', entry.bridge),
         queues: checkCount(domain, ref, '<driver queues>', iface?.queues ?? entry.queues, 1, MAX_QUEUES) ?? 1,
         mtu: checkCount(domain, ref, '<mtu size>', iface?.mtu ?? entry.mtu, MIN_MTU, MAX_MTU),
+        recorded: true,
         iface: ref,
       });
       continue;
@@ -154,10 +157,22 @@ export function intentOf(doc: DomainDoc): Intent {
         where: ref.xpath,
         hint: 'give the interface a <mac address>: the macvtap must carry the guest MAC',
       });
+    const mac = checkMacValue(domain, ref, macText);
+    // A hand edit of <mac> alone leaves the record stale: refuse as lint does, rather than guess which is meant.
+    if (iface?.mac !== undefined && entry.mac !== undefined && macProblem(entry.mac) === undefined && normalizeMac(entry.mac) !== mac)
+      throw inputError(
+        'E_MAC_MISMATCH',
+        `${domain.label}: MAC ${mac} of the guest differs from the recorded macvtap MAC ${normalizeMac(entry.mac)} of target '${entry.dev}' [macvtap-mac-mismatch] (interface ${entry.dev})`,
+        {
+          file: domain.file,
+          where: ref.xpath,
+          hint: `set <mac address="${normalizeMac(entry.mac)}"/> back, or record the new MAC: vnet-virt detach --target ${entry.dev}, then attach-macvtap again with --mac ${mac}`,
+        },
+      );
     items.push({
       kind: 'macvtap',
       dev: entry.dev,
-      mac: checkMacValue(domain, ref, macText),
+      mac,
       lower: checkName(domain, ref, 'lower device', entry.lower),
       mode: entry.mode,
       vethPeer: entry.vethPeer === undefined ? undefined : checkName(domain, ref, 'veth peer', entry.vethPeer),
@@ -177,6 +192,7 @@ export function intentOf(doc: DomainDoc): Intent {
       bridge: undefined,
       queues: checkCount(domain, ref, '<driver queues>', i.queues, 1, MAX_QUEUES) ?? 1,
       mtu: checkCount(domain, ref, '<mtu size>', i.mtu, MIN_MTU, MAX_MTU),
+      recorded: false,
       iface: ref,
     });
   }

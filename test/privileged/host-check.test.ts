@@ -18,7 +18,7 @@ test('check finds every kind of drift, each produced by breaking a device by han
     assert.equal(runCli(['up', file, '--netns', ns, '--create-bridge']).code, 0);
     const clean = runCli(['check', file, '--netns', ns, '--json']);
     assert.equal(clean.code, 0, clean.stderr);
-    assert.deepEqual(JSON.parse(clean.stdout), { command: 'check', netns: ns, ok: true, drift: [] });
+    assert.deepEqual(JSON.parse(clean.stdout), { command: 'check', netns: ns, ok: true, drift: [], notes: [] });
     // A clean check says so in one line; --quiet prints nothing.
     assert.equal(runCli(['check', file, '--netns', ns]).stdout, `1 domain checked in namespace ${ns}: the host matches the XML\n`);
     const quiet = runCli(['check', file, '--netns', ns, '--quiet']);
@@ -48,11 +48,17 @@ test('check finds every kind of drift, each produced by breaking a device by han
     assert.equal(out.ok, false);
     assert.deepEqual(
       out.drift.map((d: { device: string; kind: string }) => `${d.device} ${d.kind}`).sort(),
-      ['mvt0 mac', 'mvt1 mode', 'mvt2 lower', 'tap0 multi-queue', 'tap1 bridge', 'tap2 down', 'tap3 not-ours', 'tap4 missing', 'tap5 wrong-kind'],
+      ['mvt0 mac', 'mvt1 mode', 'mvt2 lower', 'tap0 multi-queue', 'tap1 bridge', 'tap2 down', 'tap4 missing', 'tap5 wrong-kind'],
+    );
+    // Ownership is not drift: a note.
+    assert.deepEqual(
+      out.notes.map((d: { device: string; kind: string }) => `${d.device} ${d.kind}`),
+      ['tap3 not-ours'],
     );
     const text = runCli(['check', file, '--netns', ns]);
     assert.equal(text.code, 3);
     assert.equal(text.stdout.trim().split('\n').length, 9);
+    assert.match(text.stdout, /note: web1: tap3 does not carry web1's marker \(alias: 'someone-else'\): down will leave it \(interface tap3\) \[not-ours\]/);
     assert.match(text.stdout, /web1: macvtap mvt0 has MAC 52:54:00:12:34:56, but the interface's <mac> is 52:54:00:[0-9a-f:]+ \(interface mvt0\) \[mac\]/);
     assert.match(text.stdout, /web1: tap5 is a veth, not a tap \(interface tap5\) \[wrong-kind\]/);
 

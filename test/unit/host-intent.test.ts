@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainDoc } from '../../src/domain/doc.js';
 import { intentOf } from '../../src/intent/intent.js';
-import { isOurs, ownerOf } from '../../src/host/marker.js';
+import { isOurs } from '../../src/host/marker.js';
+import { ownerOf } from '../../src/intent/owner.js';
 import { VnetError } from '../../src/errors.js';
 import { fixturesDir } from '../helpers.js';
 
@@ -17,7 +18,7 @@ test('intent: record entries, with the interface <mac> and <driver queues>', () 
   assert.deepEqual(
     intent.items.map(({ iface, ...rest }) => ({ ...rest, xpath: iface.xpath })),
     [
-      { kind: 'tap', dev: 't0', mac: '52:54:00:f2:3a:10', bridge: 'br0', queues: 2, mtu: undefined, xpath: '/domain/devices/interface[1]' },
+      { kind: 'tap', dev: 't0', mac: '52:54:00:f2:3a:10', bridge: 'br0', queues: 2, mtu: undefined, recorded: true, xpath: '/domain/devices/interface[1]' },
       {
         kind: 'macvtap',
         dev: 'mvt0',
@@ -44,10 +45,20 @@ test('intent: an unmanaged target without a record entry gives a tap with no bri
   assert.equal(intent.domain.owner.marker, 'vnet-virt:name:db1');
 });
 
-test('intent: the interface <mac> wins over the record (the guest uses the interface)', () => {
+test('intent: a hand-edited macvtap <mac> that differs from the record is refused as lint refuses it (exit 3, macvtap-mac-mismatch)', () => {
   const text = readFileSync(join(fixturesDir, 'host', 'web1.xml'), 'utf8').replace("<mac address='52:54:00:5e:11:02'/>", "<mac address='52:54:00:5E:11:99'/>");
-  const item = intentOf(DomainDoc.parse(text, 'x.xml')).items[1]!;
-  assert.equal(item.mac, '52:54:00:5e:11:99');
+  assert.throws(
+    () => intentOf(DomainDoc.parse(text, 'x.xml')),
+    (e: unknown) =>
+      e instanceof VnetError &&
+      e.exitCode === 3 &&
+      e.code === 'E_MAC_MISMATCH' &&
+      e.message === "web1: MAC 52:54:00:5e:11:99 of the guest differs from the recorded macvtap MAC 52:54:00:5e:11:02 of target 'mvt0' [macvtap-mac-mismatch] (interface mvt0)" &&
+      /set <mac address="52:54:00:5e:11:02"\/> back/.test(e.hint ?? ''),
+  );
+  // Only the case differs: the same MAC.
+  const same = readFileSync(join(fixturesDir, 'host', 'web1.xml'), 'utf8').replace("<mac address='52:54:00:5e:11:02'/>", "<mac address='52:54:00:5E:11:02'/>");
+  assert.equal(intentOf(DomainDoc.parse(same, 'x.xml')).items[1]!.mac, '52:54:00:5e:11:02');
 });
 
 test('intent: a bad device name in the record is exit 3 naming the domain and interface', () => {

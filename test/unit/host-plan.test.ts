@@ -105,14 +105,19 @@ test('planUp: idempotent (nothing when all exists as wanted); convergent (only t
   assert.deepEqual(lines(planUp([intent('web1.xml')], facts(ip)).steps.map((s) => s.argv)), WEB1_UP.slice(10));
 });
 
-test('planUp: drift is refused (exit 3, E_DEVICE_DRIFT) unless --adopt, which fixes it with exact undo', async () => {
+test('planUp: drift of a device not ours is refused (exit 3, E_DEVICE_DRIFT) unless --adopt, which fixes it with exact undo', async () => {
   const ip = await upped();
   ip.add({ name: 'br1', kind: 'bridge' });
   await ip.runner(['ip', 'link', 'set', 'dev', 't0', 'master', 'br1', 'down']);
   await ip.runner(['ip', 'link', 'set', 'dev', 'mvt0', 'address', '52:54:00:00:00:99', 'alias', 'someone']);
   assert.throws(
     () => planUp([intent('web1.xml')], facts(ip)),
-    (e: unknown) => e instanceof VnetError && e.exitCode === 3 && e.code === 'E_DEVICE_DRIFT' && e.message.startsWith('web1: t0 is not on bridge br0 (on br1) (and 1 more difference) (interface t0)'),
+    (e: unknown) =>
+      e instanceof VnetError &&
+      e.exitCode === 3 &&
+      e.code === 'E_DEVICE_DRIFT' &&
+      e.message.startsWith("web1: mvt0 does not carry web1's marker (alias: 'someone') (and 1 more difference) (interface mvt0)") &&
+      /--adopt/.test(e.hint ?? ''),
   );
   const plan = planUp([intent('web1.xml')], facts(ip), { adopt: true });
   assert.deepEqual(
@@ -234,4 +239,58 @@ test('planDown: two domains torn down at once (libvirt releases several) delete 
   assert.deepEqual([...ip.links.keys()].filter((n) => n.endsWith('b')).sort(), ['mvt0b', 't0b', 'veth0b', 'veth1b']);
   await ip.runner(b.steps.at(-1)!.argv);
   assert.deepEqual([...ip.links.keys()].sort(), ['br0']);
+});
+
+test('planUp: a device carrying this domain\'s marker that someone set down (or moved off its bridge) is fixed without --adopt, and a note says so', async () => {
+  const ip = await upped();
+  ip.add({ name: 'br1', kind: 'bridge' });
+  await ip.runner(['ip', 'link', 'set', 'dev', 't0', 'master', 'br1', 'down']);
+  await ip.runner(['ip', 'link', 'set', 'dev', 'mvt0', 'down']);
+  const plan = planUp([intent('web1.xml')], facts(ip));
+  assert.deepEqual(lines(plan.steps.map((s) => s.argv)), ['ip link set dev t0 master br0', 'ip link set dev t0 up', 'ip link set dev mvt0 up']);
+  assert.deepEqual(lines(plan.steps.map((s) => s.undo)), ['ip link set dev t0 master br1', 'ip link set dev t0 down', 'ip link set dev mvt0 down']);
+  assert.deepEqual(
+    plan.notes.map((n) => n.message),
+    ["web1: fixing web1's own device: t0 is not on bridge br0 (on br1); t0 is down (interface t0)", "web1: fixing web1's own device: mvt0 is down (interface mvt0)"],
+  );
+  // Not ours when another domain's marker is on it: refused, with --adopt as the way.
+  await ip.runner(['ip', 'link', 'set', 'dev', 'mvt0', 'alias', 'vnet-virt:name:other']);
+  assert.throws(() => planUp([intent('web1.xml')], facts(ip)), (e: unknown) => e instanceof VnetError && e.code === 'E_DEVICE_DRIFT' && /mvt0 does not carry web1's marker/.test(e.message) && /--adopt/.test(e.hint ?? ''));
+});
+
+test('planUp/planDown: devices a killed up created and could not mark (the journal\'s pending claims) are finished by up and removed by down', async () => {
+  const ip = withBridge();
+  // As a kill -9 leaves them: t0 created (not marked, down), the veth pair created, veth1 marked, veth0 not.
+  await ip.runner(['ip', 'tuntap', 'add', 'dev', 't0', 'mode', 'tap', 'multi_queue']);
+  await ip.runner(['ip', 'link', 'add', 'dev', 'veth1', 'type', 'veth', 'peer', 'name', 'veth0']);
+  await ip.runner(['ip', 'link', 'set', 'dev', 'veth1', 'alias', M]);
+  const pending = new Map([
+    ['t0', M],
+    ['veth1', M],
+    ['veth0', M],
+    ['mvt0', M],
+  ]);
+  const withJournal = (): HostFacts => ({ ...facts(ip), pending });
+  // Without the journal, they are someone else's.
+  assert.throws(() => planUp([intent('web1.xml')], facts(ip)), (e: unknown) => e instanceof VnetError && /--adopt/.test(e.hint ?? ''));
+  assert.deepEqual(planDown([intent('web1.xml')], facts(ip)).notes.length, 2);
+  const down = planDown([intent('web1.xml')], withJournal());
+  assert.deepEqual(down.notes, []);
+  assert.deepEqual(down.steps.at(-1)!.effect, { type: 'delete-group', device: 'veth1', devices: ['veth1', 't0'] });
+  const up = planUp([intent('web1.xml')], withJournal());
+  // What the killed run had not done yet: t0's marker, bridge and up; veth0's marker, bridge and up; veth1 up; the macvtap.
+  assert.deepEqual(lines(up.steps.map((s) => s.argv)), [...WEB1_UP.slice(1, 4), ...WEB1_UP.slice(6, 10), ...WEB1_UP.slice(10)]);
+  assert.deepEqual(up.creates, [{ device: 'mvt0', kind: 'macvtap', marker: M }]);
+  // A claim for another domain's marker gives nothing.
+  const foreign = new Map([...pending].map(([k]) => [k, 'vnet-virt:name:other']));
+  assert.throws(() => planUp([intent('web1.xml')], { ...facts(ip), pending: foreign }), (e: unknown) => e instanceof VnetError && /--adopt/.test(e.hint ?? ''));
+});
+
+test('planUp: the journal lists every device up creates, a veth pair as both ends', () => {
+  const plan = planUp([intent('web1.xml')], facts(withBridge()));
+  assert.deepEqual(
+    plan.creates!.map((c) => `${c.kind} ${c.device}`),
+    ['tap t0', 'veth veth1', 'veth veth0', 'macvtap mvt0'],
+  );
+  assert.ok(plan.creates!.every((c) => c.marker === M));
 });

@@ -64,13 +64,13 @@ test('down: notes what is not ours through log and the report; down twice = down
 test('check: each difference once, with kind, expected and actual', async () => {
   const ip = host();
   await up([doc('web1.xml')], { runner: ip.runner });
-  assert.deepEqual(await check([doc('web1.xml')], { runner: ip.runner }), []);
+  assert.deepEqual(await check([doc('web1.xml')], { runner: ip.runner }), { drift: [], notes: [] });
   ip.links.get('t0')!.up = false;
   ip.links.get('mvt0')!.mode = 'private';
   ip.links.delete('veth0');
   ip.links.delete('veth1');
-  const drift = await check([doc('web1.xml')], { runner: ip.runner });
-  assertSchema('check-result', { command: 'check', netns: null, ok: false, drift });
+  const { drift, notes } = await check([doc('web1.xml')], { runner: ip.runner });
+  assertSchema('check-result', { command: 'check', netns: null, ok: false, drift, notes });
   assert.deepEqual(
     drift.map((d) => [d.device, d.kind, d.expected, d.actual]),
     [
@@ -95,4 +95,53 @@ test('up: a refused plan changes nothing (exit 3)', async () => {
   await assert.rejects(up([doc('web1.xml')], { runner: ip.runner }), (e: unknown) => e instanceof VnetError && e.exitCode === 3);
   assert.equal(ip.processes, 1);
   assert.equal(ip.links.size, 0);
+});
+
+test('check: a hand-made macvtap as an unmanaged target is accepted; its MAC is compared; a device without marker is a note, not drift', async () => {
+  const ip = new FakeIp();
+  ip.add({ name: 'eth9', kind: 'veth' });
+  ip.add({ name: 't-db1', kind: 'tap', up: true });
+  ip.add({ name: 't-db1-b', kind: 'macvtap', link: 'eth9', mode: 'vepa', mac: '52:54:00:aa:00:02', up: true });
+  const fine = await check([doc('db1.xml')], { runner: ip.runner });
+  assertSchema('check-result', { command: 'check', netns: null, ok: true, ...fine });
+  assert.deepEqual(fine.drift, []);
+  assert.deepEqual(
+    fine.notes.map((n) => [n.device, n.kind, n.message]),
+    [
+      ['t-db1', 'not-ours', "db1: t-db1 does not carry db1's marker (alias: none): down will leave it (interface t-db1)"],
+      ['t-db1-b', 'not-ours', "db1: t-db1-b does not carry db1's marker (alias: none): down will leave it (interface t-db1-b)"],
+    ],
+  );
+  ip.links.get('t-db1-b')!.mac = '52:54:00:aa:00:99';
+  const drifted = await check([doc('db1.xml')], { runner: ip.runner });
+  assert.deepEqual(
+    drifted.drift.map((d) => [d.device, d.kind, d.expected, d.actual]),
+    [['t-db1-b', 'mac', '52:54:00:aa:00:02', '52:54:00:aa:00:99']],
+  );
+  // A recorded tap must be a tap; an unrecorded target a tap or a macvtap.
+  ip.links.get('t-db1')!.kind = 'macvtap';
+  ip.links.get('t-db1-b')!.kind = 'veth';
+  const wrong = await check([doc('db1.xml')], { runner: ip.runner });
+  assert.deepEqual(
+    wrong.drift.map((d) => d.message),
+    ['db1: t-db1 is a macvtap, not a tap (interface t-db1)', 'db1: t-db1-b is a veth, not a tap or macvtap (interface t-db1-b)'],
+  );
+});
+
+test('up: a journal that cannot be written is exit 1 with one line, and nothing runs', async () => {
+  const ip = host();
+  const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'vnet-journal-'));
+  try {
+    writeFileSync(join(dir, 'pending'), 'a file where the folder must go');
+    await assert.rejects(
+      up([doc('web1.xml')], { runner: ip.runner, stateDir: dir }),
+      (e: unknown) => e instanceof VnetError && e.exitCode === 1 && e.code === 'E_JOURNAL' && /nothing was changed/.test(e.message),
+    );
+    assert.equal(ip.processes, 1, 'only the probe ran');
+    assert.deepEqual([...ip.links.keys()], ['br0']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
