@@ -515,9 +515,24 @@ function stepsOf(parent: XmlElement): Map<XmlElement, string> {
   return m;
 }
 
+/** Below this many children a scan of the siblings is cheaper than building (and keeping) their steps. */
+const SCAN_SIBLINGS = 64;
+
+function stepOf(e: XmlElement, parent: XmlElement): string {
+  if (parent.children.length >= SCAN_SIBLINGS) return stepsOf(parent).get(e)!;
+  let position = 0;
+  let same = 0;
+  for (const c of parent.children) {
+    if (c.kind !== 'element' || c.name !== e.name) continue;
+    same++;
+    if (c === e) position = same;
+  }
+  return same > 1 ? `${e.name}[${position}]` : e.name;
+}
+
 /** An XPath that names this element by position, e.g. /domain/devices/interface[2]. */
 export function xpathOf(el: XmlElement): string {
   const parts: string[] = [];
-  for (let e: XmlElement | undefined = el; e; e = e.parent) parts.push(e.parent ? stepsOf(e.parent).get(e)! : e.name);
+  for (let e: XmlElement | undefined = el; e; e = e.parent) parts.push(e.parent ? stepOf(e, e.parent) : e.name);
   return '/' + parts.reverse().join('/');
 }

@@ -85,7 +85,9 @@ export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): Fil
   const badLine = firstNonUtf8Line(bytes);
   if (badLine > 0) {
     out.status = 'not-well-formed';
-    const message = 'the file is not UTF-8 (convert it: iconv -t UTF-8)';
+    // A byte-order mark of UTF-16 (or NULs beside ASCII) says which conversion helps.
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.subarray(0, 64).includes(0);
+    const message = utf16 ? 'the file is not UTF-8 (is it UTF-16? convert it: iconv -f UTF-16 -t UTF-8)' : 'the file is not UTF-8 (convert it: iconv -t UTF-8)';
     if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message, line: badLine }, reporterFor(file, xmlSyntaxRule, out));
     return out;
   }
