@@ -2,7 +2,7 @@
 // the tree; edits splice text into the original, so every byte nobody touched
 // survives (comments, quoting, indentation, CRLF, unknown elements).
 import { inputError } from '../errors.js';
-import { child, childElements, parseXml, textContent, XmlSyntaxError, xpathOf } from './xml.js';
+import { child, childElements, NOT_XML_SPACE, parseXml, textContent, XmlSyntaxError, xpathOf } from './xml.js';
 import type { XmlElement, XmlNode } from './xml.js';
 
 export class DomainDoc {
@@ -84,9 +84,11 @@ export class DomainDoc {
 
   /** The white space before a node on its line, or undefined when something else precedes it on that line. */
   indentOf(node: XmlNode): string | undefined {
-    const lineStart = this.text.lastIndexOf('\n', node.start - 1) + 1;
-    const lead = this.text.slice(lineStart, node.start);
-    return /^[ \t]*$/.test(lead) ? lead : undefined;
+    // Back over spaces and tabs only: siblings sharing a line cost one character each, not the line.
+    const text = this.text;
+    let i = node.start;
+    while (i > 0 && (text.charCodeAt(i - 1) === 0x20 || text.charCodeAt(i - 1) === 0x09)) i--;
+    return i === 0 || text.charCodeAt(i - 1) === 0x0a ? text.slice(i, node.start) : undefined;
   }
 
   /** One level of indentation as the file uses it: seen under `parent` first, then under the root; else two spaces. */
@@ -105,14 +107,14 @@ export class DomainDoc {
   quote(): '"' | "'" {
     let single = 0;
     let double = 0;
-    const walk = (el: XmlElement): void => {
+    const todo: XmlElement[] = [this.root];
+    for (let el = todo.pop(); el; el = todo.pop()) {
       for (const a of el.attrs) {
         if (this.text[a.end - 1] === "'") single++;
         else double++;
       }
-      for (const c of el.children) if (c.kind === 'element') walk(c);
-    };
-    walk(this.root);
+      for (const c of el.children) if (c.kind === 'element') todo.push(c);
+    }
     return single > double ? "'" : '"';
   }
 
@@ -196,6 +198,6 @@ export class DomainDoc {
 
   /** True when an element has no child elements and no text but white space. */
   isEmpty(el: XmlElement): boolean {
-    return el.children.every((c) => c.kind === 'text' && !/\S/.test(this.text.slice(c.start, c.end)));
+    return el.children.every((c) => c.kind === 'text' && !NOT_XML_SPACE.test(this.text.slice(c.start, c.end)));
   }
 }

@@ -71,7 +71,19 @@ const ASCII_NAME = /[A-Za-z_:][A-Za-z0-9_:.-]*/y;
 const NAME =
   /[A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}][A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}\-.0-9\u{B7}\u{300}-\u{36F}\u{203F}-\u{2040}]*/uy;
 const NO_NAMESPACES: ReadonlyMap<string, string> = new Map();
+// Shared by the many elements without attributes or children: two arrays fewer to allocate per element.
+const NO_ATTRS: readonly XmlAttr[] = Object.freeze([]);
+const NO_CHILDREN = Object.freeze([]) as unknown as XmlNode[];
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+/**
+ * Elements nested deeper than this are refused, as libxml2 refuses them
+ * (xmlParserMaxDepth, 256 unless XML_PARSE_HUGE): libvirt parses with libxml2's
+ * defaults, so `virsh define` says "Excessive depth in document" for such a file.
+ * Counted as libxml2 counts: an element may have up to 256 open ancestors.
+ */
+export const MAX_DEPTH = 256;
+/** XML's white space (S): unlike JavaScript's \s, it has no NBSP, no BOM, no other Unicode spaces. */
+export const NOT_XML_SPACE = /[^ \t\r\n]/;
 /** Characters XML 1.0 forbids anywhere in a document, even in comments. */
 const FORBIDDEN_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
@@ -90,23 +102,49 @@ function fail(text: string, offset: number, message: string): never {
   throw new XmlSyntaxError(message, line, column);
 }
 
+/** A reference at `lastIndex` (sticky): the name up to ';', and the ';' if there is one. */
+const REFERENCE = /&([^;&<\s]*)(;?)/y;
+
+/**
+ * The reference starting with the '&' at `i` in `src`: its replacement and where it ends; anything
+ * but a known one is an error, placed at `base + i` in `text` (`src` may be a slice of it).
+ */
+function reference(src: string, i: number, text: string, base: number): { value: string; end: number } {
+  REFERENCE.lastIndex = i;
+  const m = REFERENCE.exec(src)!;
+  const at = base + i;
+  const ref = m[1]!;
+  if (!m[2]) fail(text, at, `'&' must start an entity reference such as &amp;`);
+  const end = i + m[0].length;
+  const num = ref.match(/^#(?:x([0-9a-fA-F]+)|([0-9]+))$/);
+  if (num) {
+    const cp = num[1] !== undefined ? Number.parseInt(num[1], 16) : Number.parseInt(num[2]!, 10);
+    if (!isXmlChar(cp)) fail(text, at, `character reference &${ref}; is not an XML character`);
+    return { value: String.fromCodePoint(cp), end };
+  }
+  if (ref.startsWith('#')) fail(text, at, `bad character reference &${ref};`);
+  const v = PREDEFINED[ref];
+  if (v === undefined) fail(text, at, `entity &${ref}; is not defined (vnet-virt expands no DTD entities)`);
+  return { value: v, end };
+}
+
 /** Decodes character and predefined entity references; anything else is an error. `at` is the offset of `raw` in `text`. */
 export function decodeEntities(text: string, raw: string, at: number): string {
-  if (raw.indexOf('&') === -1) return raw;
-  return raw.replace(/&([^;&<\s]*);?/g, (match, ref: string, offset: number) => {
-    const where = at + offset;
-    if (!match.endsWith(';')) fail(text, where, `'&' must start an entity reference such as &amp;`);
-    const num = ref.match(/^#(?:x([0-9a-fA-F]+)|([0-9]+))$/);
-    if (num) {
-      const cp = num[1] !== undefined ? Number.parseInt(num[1], 16) : Number.parseInt(num[2]!, 10);
-      if (!isXmlChar(cp)) fail(text, where, `character reference &${ref}; is not an XML character`);
-      return String.fromCodePoint(cp);
-    }
-    if (ref.startsWith('#')) fail(text, where, `bad character reference &${ref};`);
-    const v = PREDEFINED[ref];
-    if (v === undefined) fail(text, where, `entity &${ref}; is not defined (vnet-virt expands no DTD entities)`);
-    return v;
-  });
+  let amp = raw.indexOf('&');
+  if (amp === -1) return raw;
+  let out = '';
+  let from = 0;
+  for (; amp !== -1; amp = raw.indexOf('&', from)) {
+    const r = reference(raw, amp, text, at);
+    out += raw.slice(from, amp) + r.value;
+    from = r.end;
+  }
+  return out + raw.slice(from);
+}
+
+/** Checks the references of text from `from` to `to` (which ends at '<' or the end) without building the decoded text. */
+function checkReferences(text: string, from: number, to: number): void {
+  for (let amp = text.indexOf('&', from); amp !== -1 && amp < to; amp = text.indexOf('&', amp + 1)) reference(text, amp, text, 0);
 }
 
 export function escapeAttr(value: string): string {
@@ -159,26 +197,33 @@ export function parseXml(text: string): XmlDocumentTree {
   const top: XmlNode[] = [];
   const stack: XmlElement[] = [];
 
-  const advanceLines = (from: number, to: number): void => {
-    for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) line++;
+  // The next line break at or after everything counted so far: each break is found once, so counting is linear.
+  let nextBreak = text.indexOf('\n');
+  const advanceLines = (to: number): void => {
+    while (nextBreak !== -1 && nextBreak < to) {
+      line++;
+      nextBreak = text.indexOf('\n', nextBreak + 1);
+    }
   };
   const current = (): XmlElement | undefined => stack[stack.length - 1];
   const pushNode = (node: XmlNode): void => {
     const parent = current();
     if (parent) parent.children.push(node);
-    else if (node.kind === 'text' && /\S/.test(text.slice(node.start, node.end)))
-      fail(text, node.start + text.slice(node.start, node.end).search(/\S/), 'text outside the root element');
+    else if (node.kind === 'text' && NOT_XML_SPACE.test(text.slice(node.start, node.end)))
+      fail(text, node.start + text.slice(node.start, node.end).search(NOT_XML_SPACE), 'text outside the root element');
     else if (node.kind === 'cdata') fail(text, node.start, 'CDATA outside the root element');
     else top.push(node);
   };
   const readName = (): string => {
+    // Names are nearly always ASCII (no match array, one slice); the exact pattern decides wherever another character is involved.
     ASCII_NAME.lastIndex = pos;
-    let m = ASCII_NAME.exec(text);
-    // Names are nearly always ASCII; the exact pattern decides wherever another character is involved.
-    if (!m || text.charCodeAt(pos + m[0].length) >= 0x80) {
-      NAME.lastIndex = pos;
-      m = NAME.exec(text);
+    if (ASCII_NAME.test(text) && text.charCodeAt(ASCII_NAME.lastIndex) < 0x80) {
+      const name = text.slice(pos, ASCII_NAME.lastIndex);
+      pos = ASCII_NAME.lastIndex;
+      return name;
     }
+    NAME.lastIndex = pos;
+    const m = NAME.exec(text);
     if (!m) fail(text, pos, 'expected a name');
     pos += m[0].length;
     return m[0];
@@ -224,10 +269,10 @@ export function parseXml(text: string): XmlDocumentTree {
         nextCdataEnd = nextOf(']]>', nextCdataEnd);
         if (nextCdataEnd < lt) fail(text, nextCdataEnd, "']]>' is not allowed in text");
         nextAmp = nextOf('&', nextAmp);
-        if (nextAmp < lt) decodeEntities(text, text.slice(pos, lt), pos);
+        if (nextAmp < lt) checkReferences(text, pos, lt);
       }
       pushNode({ kind: 'text', start: pos, end: lt });
-      advanceLines(pos, lt);
+      advanceLines(lt);
       pos = lt;
     }
     const startLine = line;
@@ -238,7 +283,7 @@ export function parseXml(text: string): XmlDocumentTree {
       if (body.includes('--') || body.endsWith('-')) fail(text, pos, "'--' is not allowed inside a comment");
       const end = close + 3;
       pushNode({ kind: 'comment', start: pos, end });
-      advanceLines(pos, end);
+      advanceLines(end);
       pos = end;
     } else if (text.startsWith('<![CDATA[', pos)) {
       if (!current()) fail(text, pos, 'CDATA outside the root element');
@@ -246,7 +291,7 @@ export function parseXml(text: string): XmlDocumentTree {
       if (close === -1) fail(text, pos, 'CDATA section is not closed');
       const end = close + 3;
       pushNode({ kind: 'cdata', start: pos, end });
-      advanceLines(pos, end);
+      advanceLines(end);
       pos = end;
     } else if (text.startsWith('<?', pos)) {
       const close = text.indexOf('?>', pos + 2);
@@ -262,14 +307,14 @@ export function parseXml(text: string): XmlDocumentTree {
       }
       const end = close + 2;
       pushNode({ kind: 'pi', start: pos, end });
-      advanceLines(pos, end);
+      advanceLines(end);
       pos = end;
     } else if (text.startsWith('<!DOCTYPE', pos)) {
       if (root || sawDoctype) fail(text, pos, 'DOCTYPE is only allowed before the root element');
       sawDoctype = true;
       const end = doctypeEnd(text, pos);
       pushNode({ kind: 'pi', start: pos, end });
-      advanceLines(pos, end);
+      advanceLines(end);
       pos = end;
     } else if (text.startsWith('</', pos)) {
       const start = pos;
@@ -284,12 +329,14 @@ export function parseXml(text: string): XmlDocumentTree {
       const el = open as { -readonly [K in keyof XmlElement]: XmlElement[K] };
       el.closeStart = start;
       el.end = pos;
-      advanceLines(start, pos);
+      advanceLines(pos);
     } else {
       const start = pos;
       pos++;
       const name = readName();
-      const attrs: XmlAttr[] = [];
+      let attrs: XmlAttr[] | undefined;
+      // Names seen, once there are enough attributes that a scan per attribute would cost more than a set.
+      let names: Set<string> | undefined;
       let nsDecls: Map<string, string> | undefined;
       let selfClosing = false;
       for (;;) {
@@ -319,18 +366,23 @@ export function parseXml(text: string): XmlDocumentTree {
         if (raw.includes('<')) fail(text, pos, `'<' is not allowed in the value of attribute ${aName}`);
         const value = decodeEntities(text, raw, pos + 1);
         pos = close + 1;
-        if (attrs.some((a) => a.name === aName)) fail(text, aStart, `attribute ${aName} appears twice in <${name}>`);
-        attrs.push({ name: aName, value, start: aStart, end: pos });
+        if (names === undefined && attrs && attrs.length >= 8) names = new Set(attrs.map((a) => a.name));
+        if (names ? names.has(aName) : attrs?.some((a) => a.name === aName))
+          fail(text, aStart, `attribute ${aName} appears twice in <${name}>`);
+        names?.add(aName);
+        (attrs ??= []).push({ name: aName, value, start: aStart, end: pos });
         if (aName === 'xmlns') (nsDecls ??= new Map()).set('', value);
         else if (aName.startsWith('xmlns:')) (nsDecls ??= new Map()).set(aName.slice(6), value);
       }
       const parent = current();
       if (!parent && root) fail(text, start, 'only one root element is allowed');
+      if (stack.length > MAX_DEPTH)
+        fail(text, start, `elements are nested more than ${MAX_DEPTH} deep (libxml2's limit, so libvirt refuses the file too)`);
       const el: XmlElement = {
         kind: 'element',
         name,
-        attrs,
-        children: [],
+        attrs: attrs ?? NO_ATTRS,
+        children: selfClosing ? NO_CHILDREN : [],
         parent,
         start,
         openEnd: pos,
@@ -340,7 +392,7 @@ export function parseXml(text: string): XmlDocumentTree {
         line: startLine,
         nsDecls: nsDecls ?? NO_NAMESPACES,
       };
-      advanceLines(start, pos);
+      advanceLines(pos);
       if (parent) parent.children.push(el);
       else {
         root = el;
@@ -364,17 +416,32 @@ export function parseXml(text: string): XmlDocumentTree {
 export function serializeTree(tree: XmlDocumentTree): string {
   const { text } = tree;
   const parts: string[] = [text.slice(0, tree.top[0]?.start ?? 0)];
-  const write = (node: XmlNode): void => {
-    if (node.kind !== 'element') {
-      parts.push(text.slice(node.start, node.end));
-      return;
-    }
-    parts.push(text.slice(node.start, node.openEnd));
-    for (const c of node.children) write(c);
-    parts.push(text.slice(node.closeStart, node.end));
-  };
-  for (const node of tree.top) write(node);
+  forEachPart(tree.top, (start, end) => void parts.push(text.slice(start, end)));
   return parts.join('');
+}
+
+/**
+ * Calls `visit` with the source range of every piece of `nodes` in document
+ * order: a start tag, each child's pieces, then the end tag. Iterative, so
+ * depth costs no stack.
+ */
+function forEachPart(nodes: readonly XmlNode[], visit: (start: number, end: number) => void): void {
+  // Each frame: an element whose children are being written, and the index of the next child.
+  const frames: { el: XmlElement | undefined; list: readonly XmlNode[]; i: number }[] = [{ el: undefined, list: nodes, i: 0 }];
+  while (frames.length) {
+    const f = frames[frames.length - 1]!;
+    if (f.i === f.list.length) {
+      frames.pop();
+      if (f.el && f.el.closeStart < f.el.end) visit(f.el.closeStart, f.el.end);
+      continue;
+    }
+    const node = f.list[f.i++]!;
+    if (node.kind !== 'element') visit(node.start, node.end);
+    else {
+      visit(node.start, node.openEnd);
+      frames.push({ el: node, list: node.children, i: 0 });
+    }
+  }
 }
 
 // ---- small read helpers over the tree ----
@@ -399,11 +466,10 @@ export function child(el: XmlElement, name: string): XmlElement | undefined {
 export function textContent(text: string, el: XmlElement): string {
   if (el.selfClosing) return '';
   let out = '';
-  for (const c of el.children) {
-    if (c.kind === 'text') out += decodeEntities(text, text.slice(c.start, c.end), c.start);
-    else if (c.kind === 'cdata') out += text.slice(c.start + 9, c.end - 3);
-    else if (c.kind === 'element') out += textContent(text, c);
-  }
+  forEachPart(el.children, (start, end) => {
+    if (text.charCodeAt(start) !== 0x3c) out += decodeEntities(text, text.slice(start, end), start);
+    else if (text.startsWith('<![CDATA[', start)) out += text.slice(start + 9, end - 3);
+  });
   return out;
 }
 
@@ -426,17 +492,47 @@ export function localName(el: XmlElement): string {
   return colon === -1 ? el.name : el.name.slice(colon + 1);
 }
 
+/** Each child element's step in an XPath (name, or name[k] among same-named siblings), per parent: computed once. */
+const steps = new WeakMap<XmlElement, Map<XmlElement, string>>();
+
+function stepsOf(parent: XmlElement): Map<XmlElement, string> {
+  let m = steps.get(parent);
+  if (m) return m;
+  const count = new Map<string, number>();
+  for (const c of parent.children) if (c.kind === 'element') count.set(c.name, (count.get(c.name) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  m = new Map();
+  for (const c of parent.children) {
+    if (c.kind !== 'element') continue;
+    if (count.get(c.name)! === 1) m.set(c, c.name);
+    else {
+      const k = (seen.get(c.name) ?? 0) + 1;
+      seen.set(c.name, k);
+      m.set(c, `${c.name}[${k}]`);
+    }
+  }
+  steps.set(parent, m);
+  return m;
+}
+
+/** Below this many children a scan of the siblings is cheaper than building (and keeping) their steps. */
+const SCAN_SIBLINGS = 64;
+
+function stepOf(e: XmlElement, parent: XmlElement): string {
+  if (parent.children.length >= SCAN_SIBLINGS) return stepsOf(parent).get(e)!;
+  let position = 0;
+  let same = 0;
+  for (const c of parent.children) {
+    if (c.kind !== 'element' || c.name !== e.name) continue;
+    same++;
+    if (c === e) position = same;
+  }
+  return same > 1 ? `${e.name}[${position}]` : e.name;
+}
+
 /** An XPath that names this element by position, e.g. /domain/devices/interface[2]. */
 export function xpathOf(el: XmlElement): string {
   const parts: string[] = [];
-  for (let e: XmlElement | undefined = el; e; e = e.parent) {
-    const p = e.parent;
-    if (!p) {
-      parts.push(e.name);
-      break;
-    }
-    const same = childElements(p, e.name);
-    parts.push(same.length > 1 ? `${e.name}[${same.indexOf(e) + 1}]` : e.name);
-  }
+  for (let e: XmlElement | undefined = el; e; e = e.parent) parts.push(e.parent ? stepOf(e, e.parent) : e.name);
   return '/' + parts.reverse().join('/');
 }

@@ -1,5 +1,6 @@
 // The per-file phase: parse, validate against the schema, run every enabled
 // rule. Pure apart from the schema's validator; runs in any thread.
+import { isUtf8 } from 'node:buffer';
 import { DomainDoc } from '../domain/doc.js';
 import { interfacesOf } from '../domain/interfaces.js';
 import { findRecord } from '../domain/record.js';
@@ -62,9 +63,35 @@ export function applySchemaVerdict(out: FileOutcome, verdict: SchemaVerdict, ena
   return broken;
 }
 
+/** The 1-based line of the first byte that is not part of a UTF-8 character, or 0 when all are. */
+export function firstNonUtf8Line(buf: Uint8Array): number {
+  if (isUtf8(buf)) return 0;
+  // Only a broken file gets here: line by line (a line break is never inside a UTF-8 character).
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] !== 0x0a) continue;
+    if (!isUtf8(buf.subarray(lineStart, i))) return line;
+    line++;
+    lineStart = i + 1;
+  }
+  return line;
+}
+
 export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): FileOutcome {
   const out: FileOutcome = { file, status: 'linted', findings: [], claims: [] };
-  const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  // As attach reads a file: UTF-8 or refused (a lossy decode would hide the bytes libvirt stumbles on).
+  const badLine = firstNonUtf8Line(bytes);
+  if (badLine > 0) {
+    out.status = 'not-well-formed';
+    // A byte-order mark of UTF-16 (or NULs beside ASCII) says which conversion helps.
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.subarray(0, 64).includes(0);
+    const message = utf16 ? 'the file is not UTF-8 (is it UTF-16? convert it: iconv -f UTF-16 -t UTF-8)' : 'the file is not UTF-8 (convert it: iconv -t UTF-8)';
+    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message, line: badLine }, reporterFor(file, xmlSyntaxRule, out));
+    return out;
+  }
+  const text = bytes.toString('utf8');
   let doc: DomainDoc;
   try {
     doc = DomainDoc.parse(text, file);

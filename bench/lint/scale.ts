@@ -1,0 +1,70 @@
+// Benchmark (not a test): lint's time and peak memory as the corpus grows
+// (x1, x10, x100 copies), each against one xmllint batch that does only the
+// schema. Aims: lint with every rule and the schema <= 1.0x the xmllint batch,
+// --no-schema <= 0.4x; time and peak RSS grow linearly; peak RSS < 300 MB at x100.
+// Run: npm run bench:lint:scale   (options: --sizes 1,10,100 --runs N). Needs GNU time (/usr/bin/time).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const repoRoot = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+// VNET_BENCH_CLI: another build's main.js, for a before/after comparison.
+const cli = process.env.VNET_BENCH_CLI ?? join(repoRoot, 'dist/src/cli/main.js');
+const corpus = process.env.VNET_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
+const rng = '/usr/share/libvirt/schemas/domain.rng';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,10,100' }, runs: { type: 'string', default: '3' } } });
+const sizes = values.sizes.split(',').map(Number);
+const runs = Number(values.runs);
+
+/** Wall time and peak RSS of one run, from GNU time (stderr goes to a file, as a user's `2>log` would). */
+function measure(argv: string[], dir: string): { s: number; mb: number } {
+  const report = join(dir, 'time.txt');
+  spawnSync('/usr/bin/time', ['-o', report, '-f', '%e %M', ...argv], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const [s, kb] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { s: s!, mb: kb! / 1024 };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const manifest = JSON.parse(readFileSync(join(corpus, 'manifest.json'), 'utf8')) as { file: string; root: string | null }[];
+const domains = manifest.filter((e) => e.root === 'domain').map((e) => e.file);
+
+console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; medians of ${runs} interleaved runs`);
+console.log('| copies | files | lint (all rules + schema) | lint --no-schema | xmllint --relaxng batch | lint / xmllint | --no-schema / xmllint |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const copies of sizes) {
+  const dir = mkdtempSync(join(tmpdir(), 'vnet-bench-scale-'));
+  try {
+    const files: string[] = [];
+    for (let c = 0; c < copies; c++)
+      for (const f of domains) {
+        const to = join(dir, 'tree', `copy${c}`, f);
+        mkdirSync(dirname(to), { recursive: true });
+        copyFileSync(join(corpus, f), to);
+        files.push(to);
+      }
+    // xmllint gets its files in batches under the argument limit, one after another, as one "batch" in time.
+    const lists: string[][] = [];
+    for (let i = 0; i < files.length; i += 4000) lists.push(files.slice(i, i + 4000));
+    const script = join(dir, 'xmllint.sh');
+    writeFileSync(script, lists.map((_, i) => `xmllint --noout --relaxng ${rng} $(cat ${join(dir, `list${i}`)}) 2>/dev/null`).join('\n') + '\n');
+    lists.forEach((l, i) => writeFileSync(join(dir, `list${i}`), l.join('\n')));
+    const all: { s: number; mb: number }[] = [];
+    const bare: { s: number; mb: number }[] = [];
+    const xl: { s: number; mb: number }[] = [];
+    for (let r = 0; r < runs; r++) {
+      all.push(measure([process.execPath, cli, 'lint', '--format', 'text', join(dir, 'tree')], dir));
+      bare.push(measure([process.execPath, cli, 'lint', '--no-schema', '--format', 'text', join(dir, 'tree')], dir));
+      xl.push(measure(['sh', script], dir));
+    }
+    const m = (xs: { s: number; mb: number }[]): { s: number; mb: number } => ({ s: median(xs.map((x) => x.s)), mb: Math.max(...xs.map((x) => x.mb)) });
+    const [a, b, x] = [m(all), m(bare), m(xl)];
+    const cell = (v: { s: number; mb: number }): string => `${v.s.toFixed(2)} s, ${v.mb.toFixed(0)} MB`;
+    console.log(`| x${copies} | ${files.length} | ${cell(a)} | ${cell(b)} | ${cell(x)} | ${(a.s / x.s).toFixed(2)}x | ${(b.s / x.s).toFixed(2)}x |`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
