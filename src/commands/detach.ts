@@ -7,7 +7,7 @@ import { removeInterface, removeRecordEntry } from '../domain/patch.js';
 import { findRecord } from '../domain/record.js';
 import type { RecordEntry } from '../domain/record.js';
 import { checkIfname, checkMac } from '../domain/names.js';
-import { checkOutputOptions, emitDocument, readDomain } from './io.js';
+import { checkOutputOptions, editing, emitDocument, readDomain } from './io.js';
 import type { OutputOptions } from './io.js';
 
 export interface DetachOptions extends OutputOptions {
@@ -62,12 +62,14 @@ export async function runDetach(input: string, opts: DetachOptions, out: (s: str
     throw usageError('E_USAGE', 'detach needs exactly one of --mac MAC or --target DEV', { where: '--mac', hint: 'name the interface by one of them' });
   const mac = opts.mac !== undefined ? checkMac(opts.mac) : undefined;
   const target = opts.target !== undefined ? checkIfname(opts.target, '--target') : undefined;
-  const doc = readDomain(input);
-  const result = planDetach(doc, { mac, target });
-  const emitted = await emitDocument(input, doc.text, result.after.text, opts, out);
-  if (opts.json) {
-    const r = result.removed;
-    const iface = r && { type: r.type, dev: deviceOf(r), mac: r.mac, model: r.model, xpath: r.xpath };
-    out(JSON.stringify({ command: 'detach', file: doc.file, action: 'removed', interface: iface, record: result.entry, ...emitted }) + '\n');
-  }
+  await editing(input, opts, async () => {
+    const doc = readDomain(input);
+    const result = planDetach(doc, { mac, target });
+    const emitted = await emitDocument(input, doc.text, result.after.text, opts, out);
+    if (opts.json) {
+      const r = result.removed;
+      const iface = r && { type: r.type, dev: deviceOf(r), mac: r.mac, model: r.model, xpath: r.xpath };
+      out(JSON.stringify({ command: 'detach', file: doc.file, action: 'removed', interface: iface, record: result.entry, ...emitted }) + '\n');
+    }
+  });
 }

@@ -69,7 +69,7 @@ async function render(result: LintResult, format: Format): Promise<string> {
     case 'json':
       return (await import('../lint/format/json.js')).formatJson(result);
     case 'sarif':
-      return (await import('../lint/format/sarif.js')).formatSarif(result, { version: '0.1.0' });
+      return (await import('../lint/format/sarif.js')).formatSarif(result, { version: (await import('../version.js')).packageVersion() });
     case 'github':
       return (await import('../lint/format/github.js')).formatGithub(result);
     default:

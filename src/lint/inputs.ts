@@ -1,8 +1,8 @@
 // What to lint: named files, '-' for stdin, and folders searched recursively for *.xml.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inputError } from '../errors.js';
-import { MAX_XML_BYTES } from '../commands/io.js';
+import { readXmlBytes } from '../domain/read.js';
 import type { WorkItem } from './lane.js';
 
 function walk(dir: string, out: string[]): void {
@@ -33,10 +33,7 @@ export function expandInputs(args: readonly string[], note: (m: string) => void 
   };
   for (const arg of args) {
     if (arg === '-') {
-      const data = readFileSync(0);
-      if (data.length > MAX_XML_BYTES)
-        throw inputError('E_TOO_LARGE', `is ${data.length} bytes; the limit is ${MAX_XML_BYTES}`, { file: '<stdin>' });
-      add({ file: '<stdin>', data });
+      add({ file: '<stdin>', data: readXmlBytes('-') });
       continue;
     }
     let st;
