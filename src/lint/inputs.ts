@@ -47,7 +47,9 @@ export function expandInputs(args: readonly string[], note: (m: string) => void 
       walk(arg, found);
       if (found.length === 0) note(`${arg}: no *.xml files in this folder`);
       for (const p of found) add({ file: p, path: p });
-    } else add({ file: arg, path: arg });
+    } else if (st.isFile()) add({ file: arg, path: arg });
+    // A FIFO or a device is read once, here and bounded: the lanes and xmllint would each read it otherwise.
+    else add({ file: arg, data: readXmlBytes(arg) });
   }
   return items;
 }

@@ -12,7 +12,7 @@ import { VnetError } from '../../src/errors.js';
 const WEB1 = join(fixturesDir, 'quickstart/web1.xml');
 const taps = (xml: string): string[] => [...xml.matchAll(/<target dev='([^']+)'/g)].map((m) => m[1]!);
 
-test('-o to a FIFO writes through it (as cat > FIFO): the FIFO stays, the reader gets the XML', async () => {
+test('-o to a FIFO writes through it (as cat > FIFO): the FIFO stays, the reader gets the XML', { timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir();
   try {
     const fifo = join(dir, 'out.fifo');
