@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliPath, repoRoot, runCli, tempDir } from '../helpers.js';
+import { cliPath, repoRoot, tempDir } from '../helpers.js';
 import { MAX_XML_BYTES, readBounded } from '../../src/domain/read.js';
 
 const FEED = 64 * 1024 * 1024;
@@ -103,11 +103,20 @@ test('the hook refuses stdin that is not UTF-8: exit 3, one line', () => {
 });
 
 test('--version and SARIF tool version come from package.json', () => {
-  const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-  assert.equal(runCli(['--version']).stdout, `${version}\n`);
-  const sarif = runCli(['lint', '--no-schema', '--format', 'sarif', join(repoRoot, 'fixtures/quickstart/web1.xml')]);
-  const log = JSON.parse(sarif.stdout) as { runs: { tool: { driver: { version: string } } }[] };
-  assert.equal(log.runs[0]!.tool.driver.version, version);
+  // A copy of the build next to a package.json with another version: what it prints must follow.
+  const { dir, cleanup } = tempDir();
+  try {
+    cpSync(join(repoRoot, 'dist/src'), join(dir, 'dist/src'), { recursive: true });
+    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...pkg, version: '9.8.7-test' }));
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'dist/src/cli/main.js'), ...args], { encoding: 'utf8' });
+    assert.equal(cli('--version').stdout, '9.8.7-test\n');
+    const log = JSON.parse(cli('lint', '--no-schema', '--format', 'sarif', join(repoRoot, 'fixtures/quickstart/web1.xml')).stdout) as { runs: { tool: { driver: { version: string } } }[] };
+    assert.equal(log.runs[0]!.tool.driver.version, '9.8.7-test');
+  } finally {
+    cleanup();
+  }
 });
 
 test('lint takes its input limit from the XML-reading layer, not from a command', () => {
