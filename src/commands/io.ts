@@ -1,13 +1,10 @@
 // Reading domain XML from a file or stdin (bounded: see domain/read), and
 // writing results: to stdout, to -o FILE, or in place (see write-file).
-import { inputError, usageError, VnetError } from '../errors.js';
+import { errnoOf, inputError, usageError, VnetError } from '../errors.js';
 import { DomainDoc } from '../domain/doc.js';
 import { inputLabel, readXmlText } from '../domain/read.js';
 import { lockForEdit, writeFileSafely } from './write-file.js';
 import type { EditLock } from './write-file.js';
-
-const errno = (e: unknown): string | undefined =>
-  e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 
 /** The text of a domain XML file, or of stdin for '-': bounded, UTF-8 checked. */
 export const readText = (file: string): string => readXmlText(file);
@@ -78,7 +75,7 @@ function writeOutput(target: string, text: string, inPlace: boolean): void {
   } catch (e) {
     if (e instanceof VnetError) throw e;
     const init = { file: target, where: inPlace ? '--in-place' : '-o', hint: 'check that the folder exists and is writable', cause: e };
-    const message = `cannot write (${errno(e) ?? (e as Error).message})`;
+    const message = `cannot write (${errnoOf(e) ?? (e as Error).message})`;
     // A bad -o is a bad option value; a file that cannot be rewritten in place is the input's problem.
     throw inPlace ? inputError('E_WRITE_FAILED', message, init) : usageError('E_WRITE_FAILED', message, init);
   }

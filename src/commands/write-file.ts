@@ -29,10 +29,7 @@ import type { Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { inputError } from '../errors.js';
-
-const errno = (e: unknown): string | undefined =>
-  e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+import { errnoOf, inputError } from '../errors.js';
 
 /** Seconds an --in-place edit waits for another edit of the same file to finish. */
 export const EDIT_LOCK_WAIT_S = 30;
@@ -65,7 +62,7 @@ function alive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return errno(e) !== 'ESRCH';
+    return errnoOf(e) !== 'ESRCH';
   }
 }
 
@@ -203,7 +200,7 @@ export function lockForEdit(file: string, label = file): EditLock {
     }
     const r = spawnSync('flock', ['-x', '-w', String(EDIT_LOCK_WAIT_S), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
     const locked = r.status === 0;
-    if (!locked && !(r.error && errno(r.error) === 'ENOENT')) {
+    if (!locked && !(r.error && errnoOf(r.error) === 'ENOENT')) {
       closeSync(fd);
       throw inputError('E_FILE_BUSY', `another process has held its edit lock for ${EDIT_LOCK_WAIT_S} s${r.stderr ? ` (${r.stderr.trim()})` : ''}`, {
         file: label,

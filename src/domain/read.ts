@@ -2,13 +2,10 @@
 // reading stops one byte past the limit, so /dev/zero or an endless pipe costs
 // at most the limit in memory. Every command and the hook read through here.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { inputError } from '../errors.js';
+import { errnoOf, inputError } from '../errors.js';
 
 /** The largest domain XML accepted: libvirt's own limit for a domain XML is 10 MiB. */
 export const MAX_XML_BYTES = 10 * 1024 * 1024;
-
-const errno = (e: unknown): string | undefined =>
-  e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -33,7 +30,7 @@ export function readBounded(fd: number, limit = MAX_XML_BYTES, into?: Buffer): B
     try {
       n = readSync(fd, buf, size, buf.length - size, null);
     } catch (e) {
-      if (errno(e) !== 'EAGAIN') throw e;
+      if (errnoOf(e) !== 'EAGAIN') throw e;
       Atomics.wait(pause, 0, 0, 10);
       continue;
     }
@@ -64,9 +61,9 @@ export function readXmlBytes(file: string, into?: Buffer): Buffer {
       throw inputError('E_IS_DIRECTORY', 'is a directory, not a domain XML file', { file, hint: 'name a .xml file' });
     data = readBounded(fd, MAX_XML_BYTES, into);
   } catch (e) {
-    if (errno(e) === 'ENOENT') throw inputError('E_FILE_MISSING', 'no such file', { file: label, hint: 'check the path' });
-    if (errno(e) === 'EISDIR') throw inputError('E_IS_DIRECTORY', 'is a directory, not a domain XML file', { file: label, hint: 'name a .xml file' });
-    if (errno(e)) throw inputError('E_FILE_UNREADABLE', `cannot read: ${(e as Error).message}`, { file: label, hint: 'check its permissions', cause: e });
+    if (errnoOf(e) === 'ENOENT') throw inputError('E_FILE_MISSING', 'no such file', { file: label, hint: 'check the path' });
+    if (errnoOf(e) === 'EISDIR') throw inputError('E_IS_DIRECTORY', 'is a directory, not a domain XML file', { file: label, hint: 'name a .xml file' });
+    if (errnoOf(e)) throw inputError('E_FILE_UNREADABLE', `cannot read: ${(e as Error).message}`, { file: label, hint: 'check its permissions', cause: e });
     throw e;
   } finally {
     if (fd !== undefined && fd !== 0) closeSync(fd);
