@@ -1,5 +1,6 @@
 // Reading domain XML from a file or stdin (bounded: see domain/read), and
 // writing results: to stdout, to -o FILE, or in place (see write-file).
+import { statSync } from 'node:fs';
 import { errnoOf, inputError, usageError, VnetError } from '../errors.js';
 import { DomainDoc } from '../domain/doc.js';
 import { inputLabel, readXmlText } from '../domain/read.js';
@@ -15,6 +16,16 @@ export function readDomain(file: string): DomainDoc {
 
 const editLocks = new Map<string, EditLock>();
 
+/** A FIFO, device or socket; a missing path or a folder is left to the read to report. */
+function isSpecial(file: string): boolean {
+  try {
+    const st = statSync(file);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs an edit of `input` (read, patch, maybe provision, write). With
  * --in-place it holds the file's edit lock from the read to the rename, so
@@ -22,6 +33,9 @@ const editLocks = new Map<string, EditLock>();
  */
 export async function editing<T>(input: string, opts: OutputOptions, edit: () => Promise<T>): Promise<T> {
   if (!opts.inPlace || input === '-') return edit();
+  // A FIFO or a device has no file to rewrite (and opening a FIFO to lock it would wait for a writer).
+  if (isSpecial(input))
+    throw usageError('E_USAGE', '--in-place needs a regular file', { file: input, where: '--in-place', hint: 'use -o FILE to write elsewhere' });
   const lock = lockForEdit(input);
   editLocks.set(input, lock);
   try {

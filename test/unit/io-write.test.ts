@@ -142,3 +142,17 @@ test('--in-place keeps hard links: every link sees the edit, mode kept', () => {
     cleanup();
   }
 });
+
+test('--in-place on a FIFO is refused (exit 2) without waiting for a writer', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const fifo = join(dir, 'in.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const r = runCli(['attach-tap', fifo, '--in-place']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--in-place: --in-place needs a regular file; use -o FILE/);
+    assert.ok(statSync(fifo).isFIFO());
+  } finally {
+    cleanup();
+  }
+});
