@@ -53,3 +53,7 @@ export const usageError = (code: string, message: string, init: Omit<VnetErrorIn
 
 export const inputError = (code: string, message: string, init: Omit<VnetErrorInit, 'code' | 'exitCode'> = {}): VnetError =>
   new VnetError(message, { ...init, code, exitCode: ExitCode.invalidInput });
+
+/** The errno code of a system error ('ENOENT', 'EPIPE', ...), if it is one. */
+export const errnoOf = (e: unknown): string | undefined =>
+  e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;

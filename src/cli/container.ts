@@ -6,7 +6,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function common(cmd: Command): Command {
   return cmd
-    .option('--netns <ns>', 'the host side (host end, bridge, parent) lives in this namespace (default: the current one)')
+    .option('--netns <ns>', "where the host side (host end, bridge, parent) lives: a named namespace (default: the current one); the container itself is <netns-or-pid>. remove looks for --host-end there and refuses (exit 3) when it is in another namespace")
     .option('--dry-run', 'print the commands, one per line, and change nothing')
     .option('--json', 'print the result as JSON (schemas/container-result.json)');
 }
@@ -19,7 +19,7 @@ export function registerContainerCommands(program: Command, out: (s: string) => 
       .description('a veth pair: the host end (on a bridge if given) here, the other end in the container; like nspawn --network-veth')
       .argument('<netns-or-pid>', TARGET)
       .option('--host-end <name>', 'host end name (default: ve-<target>, at most 15 bytes)')
-      .option('--container-end <name>', 'name of the end in the container', 'host0')
+      .option('--container-end <name>', "name of the end in the container (default: vv0; nspawn's own is host0)")
       .option('--bridge <br>', 'put the host end on this bridge')
       .option('--mac <mac>', 'MAC of the container end')
       .option('--address <cidr>', 'address of the container end, e.g. 192.0.2.2/24'),
@@ -44,7 +44,7 @@ export function registerContainerCommands(program: Command, out: (s: string) => 
   common(
     container
       .command('remove')
-      .description("delete devices that carry this container's marker; a device already gone is fine, a foreign one is refused")
+      .description("delete devices that carry this container's marker; a device gone from everywhere is fine, one found in another namespace than --netns or a foreign one is refused")
       .argument('<netns-or-pid>', TARGET)
       .option('--host-end <name>', 'a veth host end (deleting it deletes the pair); repeatable', collect)
       .option('--name <name>', 'a device in the container (a macvlan); repeatable', collect),

@@ -2,6 +2,8 @@
 // demand, so a command pays only for what it uses (start-up is a feature).
 import { Command, CommanderError } from 'commander';
 import { VnetError, ExitCode } from '../errors.js';
+import { packageVersion } from '../version.js';
+import { internalErrorLine } from './quiet-exit.js';
 import { registerHookCommands } from './hook.js';
 import { registerHostCommands } from './host.js';
 import { registerLintCommand } from './lint.js';
@@ -45,7 +47,7 @@ function provisionOptions(cmd: Command): Command {
 export function buildProgram(): Command {
   const program = new Command('vnet-virt')
     .description('Taps, veths and macvtaps for libvirt/QEMU guests, and the domain XML that matches them.')
-    .version('0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -148,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vnet-virt: ${e.oneLine()}${see}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`vnet-virt: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(internalErrorLine(e));
     return 1;
   }
 }

@@ -11,7 +11,7 @@ import { addInterface, addRecordEntry, devicesToRemember } from '../domain/patch
 import { findRecord, recordEntries, sameEntry } from '../domain/record.js';
 import type { RecordEntry } from '../domain/record.js';
 import { renderTemplate } from '../domain/template.js';
-import { checkOutputOptions, emitDocument, readDomain } from './io.js';
+import { checkOutputOptions, editing, emitDocument, readDomain } from './io.js';
 import type { Emitted, OutputOptions } from './io.js';
 
 export interface CommonAttachOptions extends OutputOptions {
@@ -367,10 +367,12 @@ export async function runAttach<O extends CommonAttachOptions>(
 ): Promise<void> {
   checkOutputOptions(input, opts);
   const derive = build(opts);
-  const doc = readDomain(input);
-  const { spec, named, given } = derive(doc);
-  const result = planAttach(doc, spec, given, named);
-  if (beforeWrite) await beforeWrite(result);
-  const emitted = await emitDocument(input, doc.text, result.after.text, opts, out);
-  if (opts.json) out(JSON.stringify(attachJson(command, doc.file, result, emitted)) + '\n');
+  await editing(input, opts, async () => {
+    const doc = readDomain(input);
+    const { spec, named, given } = derive(doc);
+    const result = planAttach(doc, spec, given, named);
+    if (beforeWrite) await beforeWrite(result);
+    const emitted = await emitDocument(input, doc.text, result.after.text, opts, out);
+    if (opts.json) out(JSON.stringify(attachJson(command, doc.file, result, emitted)) + '\n');
+  });
 }

@@ -6,6 +6,7 @@ import {
   checkIfname,
   checkMac,
   checkMode,
+  containerMarker,
   defaultHostEnd,
   defaultMacvlanName,
   insideArgv,
@@ -67,6 +68,12 @@ export interface ContainerReport {
   notes: string[];
   processes: number;
 }
+
+/**
+ * The veth end in the container. Not nspawn's `host0` (its --network-veth end,
+ * which would clash) nor `eth0` (what container runtimes and LXC name theirs).
+ */
+export const DEFAULT_CONTAINER_END = 'vv0';
 
 const stderrLog = (line: string): void => {
   process.stderr.write(`vnet-virt: ${line}\n`);
@@ -145,7 +152,7 @@ export async function containerVeth(targetSpec: string, o: VethOptions): Promise
   const spec = {
     target: t,
     hostEnd: checkIfname(o.hostEnd ?? defaultHostEnd(t), '--host-end'),
-    containerEnd: checkIfname(o.containerEnd ?? 'host0', '--container-end'),
+    containerEnd: checkIfname(o.containerEnd ?? DEFAULT_CONTAINER_END, '--container-end'),
     bridge: o.bridge === undefined ? undefined : checkIfname(o.bridge, '--bridge'),
     mac: o.mac === undefined ? undefined : checkMac(o.mac),
     address: o.address === undefined ? undefined : checkCidr(o.address),
@@ -176,7 +183,41 @@ export async function containerRemove(targetSpec: string, o: RemoveOptions): Pro
   if (hostEnds.length + names.length === 0)
     throw usageError('E_NOTHING_NAMED', 'name what to remove', { where: '--host-end/--name', hint: 'give --host-end NAME (a veth pair) or --name NAME (a device in the container)' });
   const { facts, processes } = await factsOf(t, o, true);
-  return apply('container remove', t, planRemove({ target: t, hostEnds, names }, facts), { host: hostEnds, container: names }, processes, o);
+  const looked = await refuseHostEndsElsewhere(t, o, hostEnds, facts);
+  return apply('container remove', t, planRemove({ target: t, hostEnds, names }, facts), { host: hostEnds, container: names }, processes + looked, o);
+}
+
+/**
+ * A host end missing from the namespace the host side was said to be in
+ * (--netns, default the current one) may live in another one: then it is not
+ * gone, the user pointed at the wrong place. Looks in every named namespace
+ * and the current one, and refuses (exit 3) when this container's device is
+ * there. Returns the number of processes it ran.
+ */
+async function refuseHostEndsElsewhere(t: Target, o: RemoveOptions, hostEnds: string[], facts: ContainerFacts): Promise<number> {
+  const missing = hostEnds.filter((n) => !facts.host.has(n));
+  if (missing.length === 0) return 0;
+  const runner = o.runner ?? run;
+  const marker = containerMarker(t);
+  const here = o.netns ? `namespace ${o.netns}` : 'the current namespace';
+  const places: (string | undefined)[] = [...new Set(scanNetns().flatMap((n) => n.names))].filter((n) => n !== o.netns);
+  if (o.netns) places.unshift(undefined);
+  for (const place of places) {
+    let links: ReadonlyMap<string, Link>;
+    try {
+      links = (await readHostFacts(place, runner)).links;
+    } catch {
+      continue; // a namespace that went away meanwhile
+    }
+    const hit = missing.find((n) => links.get(n)?.alias === marker);
+    if (hit === undefined) continue;
+    const there = place === undefined ? 'the current namespace' : `namespace ${place}`;
+    throw inputError('E_DEVICE_ELSEWHERE', `${hit} is not in ${here}, where the host side was looked for; this container's ${hit} is in ${there}`, {
+      where: '--host-end',
+      hint: place === undefined ? 'run without --netns' : `give --netns ${place} (the namespace of the host side), as when it was made`,
+    });
+  }
+  return places.length;
 }
 
 export function printContainerReport(r: ContainerReport, json: boolean | undefined, out: (s: string) => void): void {

@@ -7,7 +7,7 @@ import { removeInterface, removeRecordEntry } from '../domain/patch.js';
 import { findRecord } from '../domain/record.js';
 import type { RecordEntry } from '../domain/record.js';
 import { checkIfname, checkMac } from '../domain/names.js';
-import { checkOutputOptions, emitDocument, readDomain } from './io.js';
+import { checkOutputOptions, editing, emitDocument, readDomain } from './io.js';
 import type { OutputOptions } from './io.js';
 
 export interface DetachOptions extends OutputOptions {
@@ -75,8 +75,10 @@ export function detachJson(file: string, result: DetachResult, emitted: object):
 export async function runDetach(input: string, opts: DetachOptions, out: (s: string) => void): Promise<void> {
   checkOutputOptions(input, opts);
   const by = detachBy(opts);
-  const doc = readDomain(input);
-  const result = planDetach(doc, by);
-  const emitted = await emitDocument(input, doc.text, result.after.text, opts, out);
-  if (opts.json) out(JSON.stringify(detachJson(doc.file, result, emitted)) + '\n');
+  await editing(input, opts, async () => {
+    const doc = readDomain(input);
+    const result = planDetach(doc, by);
+    const emitted = await emitDocument(input, doc.text, result.after.text, opts, out);
+    if (opts.json) out(JSON.stringify(detachJson(doc.file, result, emitted)) + '\n');
+  });
 }

@@ -1,96 +1,48 @@
-// Reading domain XML from a file or stdin, and writing results: to stdout, to
-// a file, or in place through a temporary file and a rename (never half-written).
-import {
-  closeSync,
-  fchmodSync,
-  fchownSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
-import { inputError, usageError, VnetError } from '../errors.js';
+// Reading domain XML from a file or stdin (bounded: see domain/read), and
+// writing results: to stdout, to -o FILE, or in place (see write-file).
+import { statSync } from 'node:fs';
+import { errnoOf, inputError, usageError, VnetError } from '../errors.js';
 import { DomainDoc } from '../domain/doc.js';
+import { inputLabel, readXmlText } from '../domain/read.js';
+import { lockForEdit, writeFileSafely } from './write-file.js';
+import type { EditLock } from './write-file.js';
 
-/** The largest domain XML accepted: libvirt's own limit for a domain XML is 10 MiB. */
-export const MAX_XML_BYTES = 10 * 1024 * 1024;
-
-const errno = (e: unknown): string | undefined =>
-  e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-
-export function readText(file: string): string {
-  let buf: Buffer;
-  try {
-    if (file !== '-' && statSync(file).isDirectory())
-      throw inputError('E_IS_DIRECTORY', 'is a directory, not a domain XML file', { file, hint: 'name a .xml file' });
-    buf = readFileSync(file === '-' ? 0 : file);
-  } catch (e) {
-    if (e instanceof VnetError) throw e;
-    if (errno(e) === 'ENOENT') throw inputError('E_FILE_MISSING', 'no such file', { file, hint: 'check the path' });
-    if (errno(e)) throw inputError('E_FILE_UNREADABLE', `cannot read: ${(e as Error).message}`, { file, hint: 'check its permissions' });
-    throw e;
-  }
-  const label = file === '-' ? '<stdin>' : file;
-  if (buf.length > MAX_XML_BYTES)
-    throw inputError('E_TOO_LARGE', `is ${buf.length} bytes; the limit is ${MAX_XML_BYTES}`, { file: label, hint: 'a libvirt domain XML is far smaller; check the file' });
-  try {
-    // Fatal decoding: a lossy decode would change bytes nobody asked to touch.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
-  } catch {
-    throw inputError('E_ENCODING', 'is not UTF-8', { file: label, hint: 'convert it to UTF-8 (iconv -t UTF-8), as libvirt writes it' });
-  }
-}
+/** The text of a domain XML file, or of stdin for '-': bounded, UTF-8 checked. */
+export const readText = (file: string): string => readXmlText(file);
 
 export function readDomain(file: string): DomainDoc {
-  return DomainDoc.parse(readText(file), file === '-' ? '<stdin>' : file);
+  return DomainDoc.parse(readText(file), inputLabel(file));
+}
+
+const editLocks = new Map<string, EditLock>();
+
+/** A FIFO, device or socket; a missing path or a folder is left to the read to report. */
+function isSpecial(file: string): boolean {
+  try {
+    const st = statSync(file);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
- * Writes `text` to `file` through a temporary file in the same folder and a
- * rename, so readers see the old file or the new one. An existing file keeps
- * its mode and owner; a symbolic link is followed, not replaced.
+ * Runs an edit of `input` (read, patch, maybe provision, write). With
+ * --in-place it holds the file's edit lock from the read to the rename, so
+ * concurrent edits of one file are serialised and none is lost.
  */
-export function writeAtomic(file: string, text: string): void {
-  let target = file;
-  // A new file gets the usual 0666 minus the umask; an existing one keeps its own mode.
-  let mode: number | undefined;
-  let owner: { uid: number; gid: number } | undefined;
+export async function editing<T>(input: string, opts: OutputOptions, edit: () => Promise<T>): Promise<T> {
+  if (!opts.inPlace || input === '-') return edit();
+  // A FIFO or a device has no file to rewrite (and opening a FIFO to lock it would wait for a writer).
+  if (isSpecial(input))
+    throw usageError('E_USAGE', '--in-place needs a regular file', { file: input, where: '--in-place', hint: 'use -o FILE to write elsewhere' });
+  const lock = lockForEdit(input);
+  editLocks.set(input, lock);
   try {
-    target = realpathSync(file);
-    const st = statSync(target);
-    mode = st.mode & 0o7777;
-    owner = { uid: st.uid, gid: st.gid };
-  } catch {
-    // a new file
-  }
-  const tmp = join(dirname(target), `.${basename(target)}.vnet-virt-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode === undefined ? 0o666 : 0o600);
-  try {
-    writeSync(fd, text);
-    // The umask must not narrow the mode of the file we replace.
-    if (mode !== undefined) fchmodSync(fd, mode);
-    if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) fchownSync(fd, owner.uid, owner.gid);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, target);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw e;
+    return await edit();
+  } finally {
+    editLocks.delete(input);
+    lock.release();
   }
 }
 
@@ -133,10 +85,11 @@ export function checkOutputOptions(input: string, opts: OutputOptions): void {
 
 function writeOutput(target: string, text: string, inPlace: boolean): void {
   try {
-    writeAtomic(target, text);
+    writeFileSafely(target, text, inPlace ? editLocks.get(target)?.verify : undefined);
   } catch (e) {
+    if (e instanceof VnetError) throw e;
     const init = { file: target, where: inPlace ? '--in-place' : '-o', hint: 'check that the folder exists and is writable', cause: e };
-    const message = `cannot write (${errno(e) ?? (e as Error).message})`;
+    const message = `cannot write (${errnoOf(e) ?? (e as Error).message})`;
     // A bad -o is a bad option value; a file that cannot be rewritten in place is the input's problem.
     throw inPlace ? inputError('E_WRITE_FAILED', message, init) : usageError('E_WRITE_FAILED', message, init);
   }

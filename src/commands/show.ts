@@ -8,7 +8,7 @@ import { topologyOf } from '../show/model.js';
 import type { ContainerFacts, Topology } from '../show/model.js';
 import { renderDot, renderMermaid, renderText } from '../show/render.js';
 import { readDomains } from './up.js';
-import { writeAtomic } from './io.js';
+import { writeFileSafely } from './write-file.js';
 
 export const SHOW_FORMATS = ['text', 'mermaid', 'dot', 'svg'] as const;
 export type ShowFormat = (typeof SHOW_FORMATS)[number];
@@ -74,7 +74,7 @@ export async function runShow(inputs: string[], opts: ShowOptions, out: (s: stri
   if (opts.output === undefined || opts.output === '-') out(text);
   else {
     try {
-      writeAtomic(opts.output, text);
+      writeFileSafely(opts.output, text);
     } catch (e) {
       throw usageError('E_WRITE_FAILED', `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
         file: opts.output,

@@ -1,6 +1,5 @@
 // The hook's front door. Decides from argv and a substring test whether there
 // is work; only then loads the parser and the provisioner (start-up is the cost).
-import { readFileSync } from 'node:fs';
 
 /** The record namespace (src/domain/record.ts RECORD_NS), repeated so the fast path imports nothing. */
 export const RECORD_MARK = 'http://vnet-virt.dev/xmlns/record/1';
@@ -48,7 +47,16 @@ export async function hookMain(args: readonly string[], io: HookIO, overrides: H
   const action = actionFor(op, sub);
   // Exit before reading stdin: libvirt ignores EPIPE on the hook's input.
   if (!action) return { code: 0, outcome: 'ignored-operation' };
-  const xml = await io.stdin();
+  let xml: string;
+  try {
+    xml = await io.stdin();
+  } catch (e) {
+    // Too large or not UTF-8: not a domain libvirt wrote. One line, and the start fails.
+    const { VnetError } = await import('../errors.js');
+    if (!(e instanceof VnetError)) throw e;
+    io.stderr(`vnet-virt: hook: ${domain}: ${e.oneLine()}\n`);
+    return { code: e.exitCode, outcome: 'failed' };
+  }
   if (!xml.includes(RECORD_MARK)) return { code: 0, outcome: 'no-record' };
   // The probe starts as soon as early.js is in; action.js's graph loads meanwhile.
   const actionModule = import('./action.js');
@@ -58,14 +66,7 @@ export async function hookMain(args: readonly string[], io: HookIO, overrides: H
   return runHookAction({ domain, op, sub, action, xml }, io, overrides, early);
 }
 
-/** All of stdin; synchronous for a pipe or file, the stream API when the fd is non-blocking. */
+/** All of stdin, bounded and UTF-8 checked as every command's input (see domain/read; loaded only when needed). */
 export async function readStdin(): Promise<string> {
-  try {
-    return readFileSync(0, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return (await import('../domain/read.js')).readXmlText('-');
 }

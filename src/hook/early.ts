@@ -36,5 +36,8 @@ export function startEarly(env: Readonly<Record<string, string | undefined>>, ov
   // The kernel scopes the lock to our network namespace; --netns names another one.
   const lock = acquireLock(`${settings.lockName}@${netns ?? ''}`, { waitMs: settings.timeoutMs, holder });
   lock.catch(() => {});
-  return { settings, lock, probe: { argv, startedAt, result: lock.then(() => run(argv)) } };
+  const result = lock.then(() => run(argv));
+  // A lock that times out is reported once, by runHookAction; its probe must not also be an unhandled rejection.
+  result.catch(() => {});
+  return { settings, lock, probe: { argv, startedAt, result } };
 }

@@ -1,23 +1,11 @@
 // What findings link to: the package's version and home, and each rule's
 // section of docs/rules.md, read from the installed package itself.
 import { readFileSync } from 'node:fs';
+import { packageInfo } from '../version.js';
+export { packageInfo };
 
 // dist/src/lint/docs.js -> the package root, where package.json and docs/ are shipped.
 const root = new URL('../../../', import.meta.url);
-
-export interface PackageInfo {
-  name: string;
-  version: string;
-  /** https URL of the project's home page. */
-  homepage: string;
-}
-
-let pkg: PackageInfo | undefined;
-
-export function packageInfo(): PackageInfo {
-  pkg ??= JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as PackageInfo;
-  return pkg;
-}
 
 /** The https URL of a rule's section of docs/rules.md (its heading is the rule id). */
 export const ruleDocsUrl = (id: string): string => `${packageInfo().homepage.replace(/#.*$/, '')}/blob/main/docs/rules.md#${id}`;

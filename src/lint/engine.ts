@@ -1,6 +1,5 @@
 // lint: the per-file phase over all lanes, then the cross-file phase (claims
 // shared between interfaces, in one domain or across files), then order.
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { inputError } from '../errors.js';
@@ -16,6 +15,7 @@ import * as fileUnreadable from './rules/file-unreadable.js';
 import { locateProblems } from './locate.js';
 import { lintItems } from './schedule.js';
 import type { Claim, DomainRule, Finding, LintResult, Scope, Summary } from './types.js';
+import { readXmlBytes } from '../domain/read.js';
 
 export interface LintOptions {
   /** Folder with libvirt's domain.rng; default /usr/share/libvirt/schemas. */
@@ -145,7 +145,7 @@ async function mergeVerdicts(
     // Only invalid files are read again: xmllint names a line, the finding wants the element's XPath too.
     const located =
       verdict.kind === 'invalid'
-        ? { ...verdict, problems: locateProblems(Buffer.from(item.data ?? readFileSync(item.path!)).toString('utf8'), verdict.problems) }
+        ? { ...verdict, problems: locateProblems(Buffer.from(item.data ?? readXmlBytes(item.path!)).toString('utf8'), verdict.problems) }
         : verdict;
     results[i] = applySchemaVerdict(r, located, enabled);
   });

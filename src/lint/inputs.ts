@@ -1,7 +1,8 @@
 // What to lint: named files, '-' for stdin, and folders searched recursively for *.xml.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { usageError } from '../errors.js';
+import { readXmlBytes } from '../domain/read.js';
 import type { WorkItem } from './lane.js';
 
 /** Paths not linted: a test on a path relative to `base`, '/'-separated. */
@@ -53,7 +54,7 @@ export function expandInputs(
   };
   for (const arg of args) {
     if (arg === '-') {
-      add({ file: '<stdin>', data: readFileSync(0) });
+      add({ file: '<stdin>', data: readXmlBytes('-') });
       continue;
     }
     let st;
@@ -70,7 +71,9 @@ export function expandInputs(
       if (found.length === 0) onEmpty(arg);
       for (const p of found) add({ file: p, path: p });
     } else if (ignored(arg, ignore)) note(`${arg}: ignored (--ignore or the config's ignore)`);
-    else add({ file: arg, path: arg });
+    else if (st.isFile()) add({ file: arg, path: arg });
+    // A FIFO or a device is read once, here and bounded: the lanes and xmllint would each read it otherwise.
+    else add({ file: arg, data: readXmlBytes(arg) });
   }
   return items;
 }

@@ -1,7 +1,7 @@
 // One lane of work (the main thread or a worker): its own compiled schema,
 // the enabled rules and the host facts, and how it lints one work item.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { MAX_XML_BYTES } from '../commands/io.js';
+import { MAX_XML_BYTES, readXmlBytes } from '../domain/read.js';
+import { VnetError } from '../errors.js';
 import type { HostFacts, Link } from '../host/facts.js';
 import { lintBuffer } from './file.js';
 import type { FileOutcome, LaneSetup } from './file.js';
@@ -46,7 +46,7 @@ export async function openLane(config: LaneConfig): Promise<LaneSetup> {
   };
 }
 
-// One buffer per thread, reused for every file: no allocation and no fstat per file.
+// One buffer per thread, reused for every file: no allocation per file.
 let scratch: Buffer | undefined;
 
 const tooLarge = (file: string): ReadFailure => ({
@@ -57,20 +57,11 @@ const tooLarge = (file: string): ReadFailure => ({
 function read(item: WorkItem): Uint8Array | ReadFailure {
   if (item.data) return item.data.length > MAX_XML_BYTES ? tooLarge(item.file) : item.data;
   scratch ??= Buffer.allocUnsafe(MAX_XML_BYTES + 1);
-  let fd: number | undefined;
   try {
-    fd = openSync(item.path!, 'r');
-    let size = 0;
-    for (let n = -1; n !== 0 && size < scratch.length; size += n) n = readSync(fd, scratch, size, scratch.length - size, null);
-    if (size > MAX_XML_BYTES) return tooLarge(item.file);
-    return scratch.subarray(0, size);
+    return readXmlBytes(item.path!, scratch);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { file: item.file, failure: { code: 'E_FILE_MISSING', message: 'no such file or folder', hint: 'check the path' } };
-    const message = e instanceof Error ? e.message : String(e);
-    return { file: item.file, failure: { code: 'E_FILE_UNREADABLE', message: `cannot read: ${message}`, hint: 'check the path and its permissions' } };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (!(e instanceof VnetError)) throw e;
+    return { file: item.file, failure: { code: e.code, message: e.message, hint: e.hint ?? '' } };
   }
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import AjvModule from 'ajv';
 import { cliPath, ipIn, linksIn, repoRoot, requireRoot, runCli, withNetns } from '../helpers.js';
@@ -60,17 +61,17 @@ function bridgeIn(ns: string): void {
   ipIn(ns, 'link', 'set', 'br0', 'up');
 }
 
-test('container veth into an unshare -n process: host end on the bridge, host0 inside, traffic flows; remove twice == once', async (t) => {
+test('container veth into an unshare -n process: host end on the bridge, vv0 inside, traffic flows; remove twice == once', async (t) => {
   if (!requireRoot(t)) return;
   await withNetns(async (ns) => {
     bridgeIn(ns);
     await withContainer(ns, (pid) => {
       const created = report(cliIn(ns, 'veth', String(pid), '--bridge', 'br0', '--address', '192.0.2.2/24', '--mac', '02:00:00:00:00:02', '--json'));
-      assert.deepEqual(created.devices, { host: [`ve-${pid}`], container: ['host0'] });
+      assert.deepEqual(created.devices, { host: [`ve-${pid}`], container: ['vv0'] });
       const hostEnd = linksIn(ns).find((l) => l.ifname === `ve-${pid}`);
       assert.equal(hostEnd?.master, 'br0');
       assert.equal(hostEnd?.ifalias, `vnet-virt:container:${pid}`);
-      const inside = linksOfPid(pid).find((l) => l.ifname === 'host0');
+      const inside = linksOfPid(pid).find((l) => l.ifname === 'vv0');
       assert.equal(inside?.address, '02:00:00:00:00:02');
       assert.ok(inside?.flags.includes('UP'));
       const ping = pingFrom(pid, '192.0.2.1');
@@ -95,7 +96,7 @@ test('container veth into an unshare -n process: host end on the bridge, host0 i
       assert.equal(twice.steps.length, 0);
       assert.match(twice.notes[0]!, /already gone/);
       assert.equal(linksIn(ns).some((l) => l.ifname === `ve-${pid}`), false);
-      assert.equal(linksOfPid(pid).some((l) => l.ifname === 'host0'), false, 'the pair went with its host end');
+      assert.equal(linksOfPid(pid).some((l) => l.ifname === 'vv0'), false, 'the pair went with its host end');
     });
   });
 });
@@ -113,7 +114,7 @@ test('container veth into a named namespace (from inside NS); dry-run changes no
       assert.equal(r.code, 0, r.stderr);
       const ping = spawnSync('ip', ['netns', 'exec', ct, 'busybox', 'ping', '-c', '1', '-W', '2', '192.0.2.1'], { encoding: 'utf8' });
       assert.equal(ping.status, 0, ping.stdout + ping.stderr);
-      assert.equal(linksIn(ct).find((l) => l.ifname === 'host0')?.ifalias, `vnet-virt:container:${ct}`);
+      assert.equal(linksIn(ct).find((l) => l.ifname === 'vv0')?.ifalias, `vnet-virt:container:${ct}`);
     }),
   );
 });
@@ -189,9 +190,9 @@ test('container veth: a real failure midway (the address taken meanwhile) is und
   if (!requireRoot(t)) return;
   await withNetns((ns) =>
     withNetns(async (ct) => {
-      // The runner runs every command for real; just before `addr add`, someone else puts that address on host0.
+      // The runner runs every command for real; just before `addr add`, someone else puts that address on vv0.
       const runner: typeof run = async (argv, opts) => {
-        if (argv.join(' ').includes('addr add')) execFileSync('ip', ['-n', ct, 'addr', 'add', '192.0.2.2/24', 'dev', 'host0']);
+        if (argv.join(' ').includes('addr add')) execFileSync('ip', ['-n', ct, 'addr', 'add', '192.0.2.2/24', 'dev', 'vv0']);
         return run(argv, opts);
       };
       const lines: string[] = [];
@@ -200,13 +201,35 @@ test('container veth: a real failure midway (the address taken meanwhile) is und
         (e: unknown) => {
           assert.ok(e instanceof HostError);
           assert.equal(e.exitCode, 1);
-          assert.match(e.message, /addr add 192\.0\.2\.2\/24 dev host0` failed: .*already assigned.*undone/);
+          assert.match(e.message, /addr add 192\.0\.2\.2\/24 dev vv0` failed: .*already assigned.*undone/);
           return true;
         },
       );
       assert.deepEqual(lines, [`undo: ip -n ${ns} link del dev ve-undo`]);
       assert.deepEqual(linksIn(ns).map((l) => l.ifname), ['lo']);
       assert.deepEqual(linksIn(ct).map((l) => l.ifname), ['lo'], 'the container end went with the pair');
+    }),
+  );
+});
+
+test('container remove: a host end in another namespace than the one looked in is not "gone": exit 3, where it looked, nothing deleted', async (t) => {
+  if (!requireRoot(t)) return;
+  await withNetns((ns) =>
+    withNetns((ct) => {
+      const hostEnd = `ve-io${randomBytes(3).toString('hex')}`;
+      const made = report(runCli(['container', 'veth', ct, '--netns', ns, '--host-end', hostEnd, '--json']));
+      assert.deepEqual(made.devices, { host: [hostEnd], container: ['vv0'] }, "the default container end is not nspawn's host0");
+      // Without --netns the host side is looked for in the current namespace (only read here): not there, but in ns.
+      const wrong = runCli(['container', 'remove', ct, '--host-end', hostEnd]);
+      assert.equal(wrong.code, 3, wrong.stdout + wrong.stderr);
+      assert.equal(wrong.stderr.split('\n').filter(Boolean).length, 1, wrong.stderr);
+      assert.match(wrong.stderr, new RegExp(`${hostEnd} is not in the current namespace.* is in namespace ${ns}; give --netns ${ns}`));
+      assert.ok(linksIn(ns).some((l) => l.ifname === hostEnd), 'nothing deleted');
+      const right = report(runCli(['container', 'remove', ct, '--netns', ns, '--host-end', hostEnd, '--json']));
+      assert.equal(right.steps.length, 1);
+      assert.equal(linksIn(ns).some((l) => l.ifname === hostEnd), false);
+      // Gone from everywhere is still success: remove twice == once.
+      assert.equal(runCli(['container', 'remove', ct, '--netns', ns, '--host-end', hostEnd]).code, 0);
     }),
   );
 });
