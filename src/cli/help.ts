@@ -101,6 +101,7 @@ export const HELP: Readonly<Record<string, HelpExtra>> = {
       ['vnet-virt lint domains/ --format sarif > vnet-virt.sarif', 'SARIF for GitHub code scanning'],
       ['vnet-virt lint domains/ --format codeclimate > gl-code-quality.json', 'GitLab Code Quality'],
       ['vnet-virt lint domains/ --format junit > vnet-virt.junit.xml', 'JUnit XML for other CI servers'],
+      ['vnet-virt lint domains/ --format github --summary "$GITHUB_STEP_SUMMARY"', 'annotations, and a Markdown summary with a picture of the domains'],
       ['virsh dumpxml web1 | vnet-virt lint -', 'a defined domain, from stdin'],
       ['vnet-virt lint --list-rules', 'every rule and its severity'],
     ],

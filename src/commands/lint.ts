@@ -1,7 +1,8 @@
 // lint: libvirt's schema plus the rules libvirt does not check, over files
 // and folders, with output for people (text) and for CI (json, sarif, github,
 // codeclimate, junit). Config file, inline suppression and --ignore apply here.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { MAX_XML_BYTES } from '../domain/read.js';
 import { usageError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
 import { globMatcher, loadConfig, SCOPES } from '../lint/config.js';
@@ -16,7 +17,7 @@ import type { Finding, LintResult, Scope } from '../lint/types.js';
 import { checkSource, namedDocs, virshFor } from './domain-source.js';
 import type { DomainSourceOptions } from './domain-source.js';
 
-export const FORMATS = ['text', 'json', 'sarif', 'github', 'codeclimate', 'junit'] as const;
+export const FORMATS = ['text', 'json', 'sarif', 'github', 'codeclimate', 'junit', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface LintCommandOptions extends DomainSourceOptions {
@@ -32,6 +33,8 @@ export interface LintCommandOptions extends DomainSourceOptions {
   /** A path, or false for --no-config. */
   config?: string | false;
   automationId?: string;
+  /** Append a Markdown summary (findings and a Mermaid picture) to this file, e.g. $GITHUB_STEP_SUMMARY. */
+  summary?: string;
   quiet?: boolean;
   /** Inputs without a domain XML pass (pre-commit hands over whatever *.xml is staged). */
   allowEmpty?: boolean;
@@ -100,7 +103,31 @@ function progress(): { update: (done: number, total: number) => void; clear: () 
   };
 }
 
-async function render(result: LintResult, format: Format, opts: LintCommandOptions): Promise<string> {
+/** The Markdown summary, with a Mermaid picture of every domain that parses and whose interfaces make sense. */
+async function markdown(result: LintResult, items: readonly WorkItem[]): Promise<string> {
+  const [{ formatMarkdown }, { DomainDoc }, { intentOf }, { topologyOf }, { renderMermaid }] = await Promise.all([
+    import('../lint/format/markdown.js'),
+    import('../domain/doc.js'),
+    import('../intent/intent.js'),
+    import('../show/model.js'),
+    import('../show/render.js'),
+  ]);
+  const docs = items.flatMap((item) => {
+    try {
+      const data = item.data ?? (item.path !== undefined ? readFileSync(item.path) : undefined);
+      if (data === undefined || data.length > MAX_XML_BYTES) return [];
+      const doc = DomainDoc.parse(Buffer.from(data).toString('utf8'), item.file);
+      intentOf(doc);
+      return [doc];
+    } catch {
+      // A file lint already reports as broken is not drawn.
+      return [];
+    }
+  });
+  return formatMarkdown(result, docs.length ? renderMermaid(topologyOf({ docs })) : undefined);
+}
+
+async function render(result: LintResult, format: Format, opts: LintCommandOptions, items: readonly WorkItem[]): Promise<string> {
   switch (format) {
     case 'json':
       return (await import('../lint/format/json.js')).formatJson(result);
@@ -112,6 +139,8 @@ async function render(result: LintResult, format: Format, opts: LintCommandOptio
       return (await import('../lint/format/codeclimate.js')).formatCodeclimate(result);
     case 'junit':
       return (await import('../lint/format/junit.js')).formatJunit(result);
+    case 'markdown':
+      return markdown(result, items);
     default:
       return (await import('../lint/format/text.js')).formatText(result);
   }
@@ -206,6 +235,19 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
   }
   if (result.files === 0 && !byName) noDomain(inputs.join(', '));
   result = adjust(result, items, settings.config, opts.quiet === true);
-  out(await render(result, format, opts));
+  out(await render(result, format, opts, items));
+  if (opts.summary !== undefined) {
+    const summary = await render(result, 'markdown', opts, items);
+    try {
+      // Appended, as CI summaries ($GITHUB_STEP_SUMMARY) collect what every step adds.
+      appendFileSync(opts.summary, summary);
+    } catch (e) {
+      throw usageError('E_WRITE_FAILED', `cannot write the summary (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+        file: opts.summary,
+        where: '--summary',
+        hint: 'check that the folder exists and is writable',
+      });
+    }
+  }
   return result.summary.error > 0 || result.summary.warning > settings.maxWarnings ? 3 : 0;
 }

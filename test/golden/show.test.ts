@@ -127,3 +127,44 @@ test("the README's opening picture is what show draws for the quick start", () =
   }
   assert.equal(current, block, 'the README picture is stale: npm run golden:update rewrites it');
 });
+
+test('show by name: --domain and --all-domains read libvirt (the test driver), findings name URI/NAME', (t) => {
+  if (!requireOrSkip(t, spawnSync('virsh', ['--version']).status === 0, 'virsh is not installed (scripts/install-deps.sh)')) return;
+  const one = runCli(['show', '--domain', 'test', '-c', 'test:///default']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /^guest test {2}test:\/\/\/default\/test$/m);
+  assert.match(one.stdout, /tap testnet0 {2}\[made by libvirt\]/);
+  assert.match(one.stderr, /read the live definition/);
+  const all = runCli(['show', '--all-domains', '-c', 'test:///default', '--format', 'mermaid']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /subgraph n\d+\["guest test"\]/);
+  const none = runCli(['show']);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /see vnet-virt show --help/);
+});
+
+test('lint --format markdown and --summary: counts, a findings table with rule links, and the picture of the domains', () => {
+  const { dir, cleanup } = tempDir('vnet-lint-md-');
+  try {
+    const summary = join(dir, 'summary.md');
+    writeFileSync(summary, '# earlier step\n');
+    const r = runCli(['lint', '--no-schema', 'fixtures/show/libvirt-kinds', 'fixtures/show/tap', '--format', 'github', '--summary', summary]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^::warning /m);
+    const md = readFileSync(summary, 'utf8');
+    // Appended, as GitHub's step summary expects; the earlier step's text stays.
+    assert.ok(md.startsWith('# earlier step\n## vnet-virt lint\n'), md.slice(0, 80));
+    assert.match(md, /^⚠️ 2 files: \*\*0 errors\*\*, 1 warning, 0 info$/m);
+    assert.match(md, /^\| ⚠️ warning \| `fixtures\/show\/libvirt-kinds\/lv\.xml:18` \| \[reserved-target-prefix\]\(https:\/\/\S+#reserved-target-prefix\) \|/m);
+    assert.match(md, /```mermaid\nflowchart LR\n[\s\S]*tap t-web1-0[\s\S]*```/);
+    const direct = runCli(['lint', '--no-schema', 'fixtures/show/tap', '--format', 'markdown']);
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.match(direct.stdout, /^✅ 1 file: \*\*0 errors\*\*, 0 warnings, 0 info$/m);
+    assert.doesNotMatch(direct.stdout, /\| severity \|/);
+    const bad = runCli(['lint', '--no-schema', 'fixtures/show/tap', '--summary', join(dir, 'no/such/folder/x.md')]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  } finally {
+    cleanup();
+  }
+});

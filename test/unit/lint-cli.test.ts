@@ -60,7 +60,7 @@ test('lint with no input is a usage error', () => {
 test('a missing file is a file-unreadable finding on it: exit 3', () => {
   const r = runCli(['lint', '/nonexistent/x.xml']);
   assert.equal(r.code, 3);
-  assert.match(r.stdout, /^\/nonexistent\/x\.xml:1: error file-unreadable: no such file or folder$/m);
+  assert.match(r.stdout, /^\/nonexistent\/x\.xml:1: error file-unreadable: no such file$/m);
 });
 
 test("'-' reads stdin, named <stdin>", () => {
