@@ -13,7 +13,8 @@ export function registerHookCommands(program: Command, out: (s: string) => void)
     .command('install')
     .description('install the hook as HOOKS_DIR/qemu.d/vnet-virt (HOOKS_DIR/qemu for libvirt older than 6.5)')
     .option('--hooks-dir <dir>', 'libvirt hooks directory', DEFAULT_HOOKS_DIR)
-    .option('--force', 'overwrite a file of the same name that vnet-virt did not write')
+    .option('--force', 'overwrite a file of the same name that vnet-virt did not write; install from a temporary folder')
+    .option('--reload', 'SIGHUP the running libvirtd or virtqemud that uses HOOKS_DIR, so the next VM start runs the hook')
     .option('--timeout <seconds>', 'time limit per call, baked into the installed script (default 10)')
     .option('--grace <seconds>', 'time an aborted call gets to undo (default 5)')
     .option('--log <file>', "log file, 'syslog' or 'none' (default /var/log/libvirt/vnet-virt-hook.log)")
@@ -37,7 +38,7 @@ export function registerHookCommands(program: Command, out: (s: string) => void)
 
   hook
     .command('status')
-    .description('what is installed where, and the settings the hook will use')
+    .description('what is installed where, and the settings the hook will use; exit 3 when the installed hook cannot run')
     .option('--hooks-dir <dir>', 'libvirt hooks directory', DEFAULT_HOOKS_DIR)
     .action(async (opts: { hooksDir: string }) => {
       const { runHookStatus } = await import('../commands/hook.js');

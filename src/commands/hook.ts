@@ -54,6 +54,7 @@ export interface InstallCliOptions {
   lock?: string;
   config?: string;
   libvirtVersion?: string;
+  reload?: boolean;
 }
 
 export function runHookInstall(opts: InstallCliOptions, out: (s: string) => void): void {
@@ -69,6 +70,8 @@ export function runHookInstall(opts: InstallCliOptions, out: (s: string) => void
     libvirtVersion: opts.libvirtVersion,
     settings,
     configFile: opts.config,
+    reload: opts.reload,
+    allowTemporary: process.env.VNET_VIRT_ALLOW_TEMPORARY_HOOK === '1',
   });
   out(lines.join('\n') + '\n');
 }
@@ -78,5 +81,10 @@ export function runHookUninstall(hooksDir: string, out: (s: string) => void): vo
 }
 
 export function runHookStatus(hooksDir: string, out: (s: string) => void): void {
-  out(statusLines(hooksDir).join('\n') + '\n');
+  const st = statusLines(hooksDir);
+  out(st.lines.join('\n') + '\n');
+  if (st.broken) {
+    stderr(`vnet-virt: hook status: the installed hook cannot run; run \`vnet-virt hook install\` again\n`);
+    process.exitCode = 3;
+  }
 }

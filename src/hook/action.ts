@@ -1,24 +1,21 @@
 // The hook's work, loaded only for a domain that carries vnet-virt's record:
 // prepare/begin -> up, release/end -> down, bounded by the time limit, logged.
+// The XML is parsed and checked before the lock is taken: a huge or hostile
+// domain fails on its own and never holds up another domain's start.
 import { DomainDoc } from '../domain/doc.js';
 import { recordEntries } from '../domain/record.js';
 import { VnetError, ExitCode } from '../errors.js';
-import { up, down } from '../host/provision.js';
+import { intentOf } from '../intent/intent.js';
 import { shellLine } from '../host/quote.js';
 import { run } from '../host/run.js';
 import type { Runner, RunResult } from '../host/run.js';
-import type { Early, EarlyProbe } from './early.js';
-import type { HookAction, HookIO, HookOverrides, HookResult } from './dispatch.js';
+import { startEarly } from './early.js';
 import { openHookLog } from './log.js';
+import { loadSettings } from './settings.js';
 import type { HookSettings } from './settings.js';
+import type { EarlyProbe, HookIO, HookOverrides, HookRequest, HookResult } from './types.js';
 
-export interface HookRequest {
-  domain: string;
-  op: string;
-  sub: string;
-  action: HookAction;
-  xml: string;
-}
+export type { HookRequest };
 
 /** Raised through the AbortSignal when the time limit passes. */
 export class HookTimeout extends Error {
@@ -112,15 +109,20 @@ export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): 
   };
 }
 
-export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides, early: Early): Promise<HookResult> {
+export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides): Promise<HookResult> {
   const started = performance.now();
   const ms = (): string => `${Math.round(performance.now() - started)} ms`;
   const operation = `${req.op}/${req.sub}`;
-  if ('error' in early) {
-    io.stderr(failureLine(req.domain, early.error));
-    return { code: exitCodeOf(early.error), outcome: 'failed' };
+  // The planner and executor load while the XML is parsed and checked.
+  const provision = import('../host/provision.js');
+  provision.catch(() => {});
+  let settings: HookSettings;
+  try {
+    settings = loadSettings(io.env);
+  } catch (e) {
+    io.stderr(failureLine(req.domain, e));
+    return { code: exitCodeOf(e), outcome: 'failed' };
   }
-  const settings: HookSettings = early.settings;
   const netns = overrides.netns ?? settings.netns;
   const fileLog = overrides.log ? undefined : openHookLog(settings.logFile, req.domain, operation, io.stderr);
   const log = overrides.log ?? fileLog!;
@@ -132,6 +134,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
     log(`time limit of ${formatSeconds(settings.timeoutMs)} reached: aborting and undoing`);
     controller.abort(timedOut);
   }, settings.timeoutMs);
+  let early: ReturnType<typeof startEarly> | undefined;
   try {
     log(
       `${req.action} begins (netns ${netns ?? 'current'}, limit ${formatSeconds(settings.timeoutMs)}` +
@@ -143,9 +146,12 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
       log(`${req.action}: the record lists no interface: nothing to do (${ms()})`);
       return { code: 0, outcome: 'empty-record' };
     }
+    // What up/down would refuse, refused now, without the lock.
+    intentOf(doc);
+    early = startEarly({ lockName: settings.lockName, timeoutMs: settings.timeoutMs, netns, dryRun: overrides.dryRun, holder: `${req.domain} ${operation}` });
     if (early.lock) log(`lock ${(await early.lock).key} taken (${ms()})`);
-    const run = req.action === 'up' ? up : down;
-    const work = run([doc], {
+    const { up, down } = await provision;
+    const work = (req.action === 'up' ? up : down)([doc], {
       netns,
       dryRun: overrides.dryRun,
       createBridge: settings.createBridge,
@@ -166,7 +172,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
     return { code, outcome: 'failed' };
   } finally {
     clearTimeout(timer);
-    early.lock?.then((l) => l.release(), () => {});
+    early?.lock?.then((l) => l.release(), () => {});
     fileLog?.close();
   }
 }

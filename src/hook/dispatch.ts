@@ -1,39 +1,17 @@
 // The hook's front door. Decides from argv and a substring test whether there
 // is work; only then loads the parser and the provisioner (start-up is the cost).
+// The installed script makes the same two decisions in sh, before node starts.
+import type { HookAction, HookIO, HookOverrides, HookResult } from './types.js';
+
+export type { HookAction, HookIO, HookOverrides, HookOutcome, HookResult } from './types.js';
 
 /** The record namespace (src/domain/record.ts RECORD_NS), repeated so the fast path imports nothing. */
 export const RECORD_MARK = 'http://vnet-virt.dev/xmlns/record/1';
-
-export type HookAction = 'up' | 'down';
 
 export function actionFor(op: string | undefined, sub: string | undefined): HookAction | undefined {
   if (op === 'prepare' && sub === 'begin') return 'up';
   if (op === 'release' && sub === 'end') return 'down';
   return undefined;
-}
-
-export interface HookIO {
-  /** The domain XML libvirt writes on stdin; read only when the operation needs it. */
-  stdin: () => string | Promise<string>;
-  stderr: (s: string) => void;
-  env: Readonly<Record<string, string | undefined>>;
-}
-
-/** What a caller other than libvirt (hook replay) may change. */
-export interface HookOverrides {
-  netns?: string | undefined;
-  dryRun?: boolean | undefined;
-  /** Replaces the log file (replay logs to stderr). */
-  log?: ((line: string) => void) | undefined;
-}
-
-export type HookOutcome = 'usage' | 'ignored-operation' | 'no-record' | 'empty-record' | 'done' | 'failed';
-
-export interface HookResult {
-  code: number;
-  outcome: HookOutcome;
-  /** up/down's report, when it ran. */
-  report?: unknown;
 }
 
 export const USAGE_LINE = 'vnet-virt: hook: usage: <domain> <operation> <sub-operation> [extra], domain XML on stdin\n';
@@ -58,12 +36,8 @@ export async function hookMain(args: readonly string[], io: HookIO, overrides: H
     return { code: e.exitCode, outcome: 'failed' };
   }
   if (!xml.includes(RECORD_MARK)) return { code: 0, outcome: 'no-record' };
-  // The probe starts as soon as early.js is in; action.js's graph loads meanwhile.
-  const actionModule = import('./action.js');
-  const { startEarly } = await import('./early.js');
-  const early = startEarly(io.env, overrides, `${domain} ${op}/${sub}`);
-  const { runHookAction } = await actionModule;
-  return runHookAction({ domain, op, sub, action, xml }, io, overrides, early);
+  const { runHookAction } = await import('./action.js');
+  return runHookAction({ domain, op, sub, action, xml }, io, overrides);
 }
 
 /** All of stdin, bounded and UTF-8 checked as every command's input (see domain/read; loaded only when needed). */

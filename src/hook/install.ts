@@ -1,7 +1,8 @@
 // hook install / uninstall / status: which files go where in the hooks
 // directory, and never a foreign file touched without --force.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VnetError, ExitCode } from '../errors.js';
@@ -29,6 +30,10 @@ export interface InstallOptions {
   entry?: string | undefined;
   settings?: Partial<Record<SettingKey, string>> | undefined;
   configFile?: string | undefined;
+  /** Install even when node or the entry lives in a temporary folder (--force does too). */
+  allowTemporary?: boolean | undefined;
+  /** SIGHUP the running daemons that use hooksDir, so that the next VM start runs the hook. */
+  reload?: boolean | undefined;
 }
 
 export type FileState = 'absent' | 'ours' | 'foreign' | 'foreign-chaining-ours';
@@ -67,9 +72,14 @@ export const hasQemuD = (version: string | undefined): boolean => {
   return !v || v[0] > QEMU_D_SINCE[0] || (v[0] === QEMU_D_SINCE[0] && v[1] >= QEMU_D_SINCE[1]);
 };
 
+export interface Daemon {
+  name: string;
+  pid: number;
+}
+
 /** Running libvirt daemons that run qemu hooks, by /proc/PID/comm. */
-export function runningDaemons(): { name: string; pid: number }[] {
-  const out: { name: string; pid: number }[] = [];
+export function runningDaemons(): Daemon[] {
+  const out: Daemon[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -81,7 +91,54 @@ export function runningDaemons(): { name: string; pid: number }[] {
   return out.sort((a, b) => a.pid - b.pid);
 }
 
-export const defaultEntry = (): string => fileURLToPath(new URL('./entry.js', import.meta.url));
+/**
+ * The one-file bundle of the hook (`npm run build` makes it: much less to
+ * load), else the plain entry; also when the bundle is older than the
+ * compiled entry (a bare `tsc` since), as it would run stale code.
+ */
+export function defaultEntry(): string {
+  const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
+  const bundle = fileURLToPath(new URL('./hook.bundle.js', import.meta.url));
+  try {
+    return statSync(bundle).mtimeMs >= statSync(entry).mtimeMs ? bundle : entry;
+  } catch {
+    return entry;
+  }
+}
+
+/**
+ * Why a path is no place for the hook to run from: a temporary folder or a
+ * one-off package cache (npx, pnpm dlx) is emptied without notice, and then
+ * every start of a VM with vnet-virt's record fails. Undefined: a lasting place.
+ */
+export function temporaryLocation(path: string, tmp = tmpdir()): string | undefined {
+  let real = path;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // Judge the path as given.
+  }
+  for (const p of new Set([path, real])) {
+    for (const dir of new Set([tmp, '/tmp', '/var/tmp', '/dev/shm'].map((d) => d.replace(/\/+$/, '')))) {
+      if (p.startsWith(`${dir}/`)) return `under ${dir}, a temporary folder`;
+    }
+    if (/\/_npx\//.test(p)) return "in npx's cache";
+    if (/\/dlx[-/]/.test(p)) return "in a package runner's cache (dlx)";
+  }
+  return undefined;
+}
+
+/** What an installed script needs and lacks (node, the entry), or undefined when it can run. */
+export function brokenBecause(node: string | undefined, entry: string | undefined): string | undefined {
+  if (!node || !entry) return 'the script does not name node and the hook entry';
+  try {
+    accessSync(node, constants.X_OK);
+  } catch {
+    return `node ${node} is missing`;
+  }
+  if (!existsSync(entry)) return `the hook entry ${entry} is missing`;
+  return undefined;
+}
 
 /**
  * Written whole, then renamed into place. The temporary file sits in the hooks
@@ -125,15 +182,98 @@ function otherQemuHooks(hooksDir: string): string[] {
   return found;
 }
 
-function reloadAdvice(hooksDir: string, others: string[]): string {
+const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * The running daemons whose /etc/libvirt/hooks is hooksDir. Each is judged
+ * from inside its own mount namespace (through /proc/PID/root), so a daemon
+ * that sees another folder there (a container, a private bind mount) is not
+ * taken for one that uses hooksDir, and one that sees hooksDir under another
+ * name is found.
+ */
+export function daemonsUsing(hooksDir: string): { using: Daemon[]; other: Daemon[] } {
   const daemons = runningDaemons();
+  let want: { dev: number; ino: number };
+  try {
+    want = statSync(hooksDir);
+  } catch {
+    return { using: [], other: daemons };
+  }
+  const using: Daemon[] = [];
+  const other: Daemon[] = [];
+  for (const d of daemons) {
+    try {
+      const st = statSync(`/proc/${d.pid}/root${DEFAULT_HOOKS_DIR}`);
+      (st.dev === want.dev && st.ino === want.ino ? using : other).push(d);
+    } catch {
+      other.push(d);
+    }
+  }
+  return { using, other };
+}
+
+/** True once the daemon has taken a pending SIGHUP (bit 1 of SigPnd/ShdPnd clear); false after waitMs. */
+function hupTaken(pid: number, waitMs: number): boolean {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return false;
+    }
+    const pending = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].some((m) => (parseInt(m[1]!.slice(-1), 16) & 1) !== 0);
+    if (!pending) return true;
+    if (Date.now() > until) return false;
+    sleepSync(10);
+  }
+}
+
+/** SIGHUP the daemons that use hooksDir: libvirt looks for hooks again (in a thread of its own, at once). */
+function reloadDaemons(hooksDir: string): string[] {
+  const { using, other } = daemonsUsing(hooksDir);
+  const names = (ds: Daemon[]): string => ds.map((d) => `${d.name} (pid ${d.pid})`).join(', ');
+  if (!using.length) {
+    if (!other.length) return ['no libvirtd or virtqemud is running: libvirt finds the hook when it starts'];
+    return [
+      `no running libvirt daemon uses ${hooksDir} (${names(other)} ${other.length === 1 ? 'uses' : 'use'} another hooks folder): ` +
+        'the daemon that uses it finds the hook when it starts, or send it SIGHUP (systemctl reload libvirtd or virtqemud)',
+    ];
+  }
+  const failed: string[] = [];
+  const lines: string[] = [];
+  for (const d of using) {
+    try {
+      process.kill(d.pid, 'SIGHUP');
+    } catch (e) {
+      failed.push(`${d.name} (pid ${d.pid}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      continue;
+    }
+    if (!hupTaken(d.pid, 2000)) failed.push(`${d.name} (pid ${d.pid}) did not take the signal within 2 s`);
+    else lines.push(`reloaded ${d.name} (pid ${d.pid}) with SIGHUP: the hook runs from the next VM start`);
+  }
+  // The reload itself runs in a thread of the daemon's own; give it a moment to look at the folder again.
+  if (lines.length) sleepSync(100);
+  if (failed.length)
+    throw new VnetError(`installed, but the reload failed: ${failed.join('; ')}`, {
+      code: 'E_HOOK_RELOAD',
+      exitCode: ExitCode.hostFailedUndone,
+      where: '--reload',
+      hint: 'run systemctl reload libvirtd (or virtqemud), or restart it, before the next VM start',
+    });
+  return lines;
+}
+
+function reloadAdvice(hooksDir: string, others: string[]): string {
+  const { using, other } = daemonsUsing(hooksDir);
+  const daemons = using.length ? using : other;
   if (!daemons.length) return 'no libvirtd or virtqemud is running: libvirt finds the hook when it starts';
   const d = daemons[0]!;
   const names = daemons.map((x) => `${x.name} (pid ${x.pid})`).join(', ');
-  const reload = `\`kill -HUP ${d.pid}\` (or \`systemctl reload ${d.name}\`)`;
+  const reload = `\`vnet-virt hook install --reload\`, \`kill -HUP ${d.pid}\` or \`systemctl reload ${d.name}\``;
   if (others.length)
     return `${names} is running; ${hooksDir} already had a qemu hook (${others.join(', ')}), so a daemon started after it runs this one at the next VM start; if in doubt, run ${reload}`;
-  return `${names} is running and looks for qemu hooks only at start and on SIGHUP: run ${reload} or restart it before the next VM start`;
+  return `${names} is running and looks for qemu hooks only at start and on SIGHUP: run ${reload}, or restart it, before the next VM start`;
 }
 
 export function install(opts: InstallOptions): string[] {
@@ -150,13 +290,22 @@ export function install(opts: InstallOptions): string[] {
   }
 
   const p = paths(opts.hooksDir);
+  const node = opts.node ?? process.execPath;
+  const entry = opts.entry ?? defaultEntry();
+  if (!opts.force && !opts.allowTemporary) {
+    for (const [what, path] of [['node', node], ['the hook entry', entry]] as const) {
+      const why = temporaryLocation(path);
+      if (why)
+        throw new VnetError(`${what} is ${why}; once it is cleared, every start of a VM with vnet-virt's record fails`, {
+          code: 'E_HOOK_TEMPORARY',
+          exitCode: ExitCode.invalidInput,
+          file: path,
+          hint: 'install vnet-virt for good (npm install -g vnet-virt) and run its hook install, or pass --force',
+        });
+    }
+  }
   const version = opts.libvirtVersion ?? detectLibvirtVersion();
-  const script = hookScript({
-    node: opts.node ?? process.execPath,
-    entry: opts.entry ?? defaultEntry(),
-    settings,
-    configFile: opts.configFile,
-  });
+  const script = hookScript({ node, entry, settings, configFile: opts.configFile });
   const others = otherQemuHooks(opts.hooksDir);
   const lines: string[] = [];
   const versionNote = version ? `libvirt ${version}` : 'libvirt version unknown (no libvirtd --version), assuming 6.5 or later';
@@ -191,7 +340,7 @@ export function install(opts: InstallOptions): string[] {
         );
     }
   }
-  lines.push(reloadAdvice(opts.hooksDir, others));
+  lines.push(...(opts.reload ? reloadDaemons(opts.hooksDir) : [reloadAdvice(opts.hooksDir, others)]));
   return lines;
 }
 
@@ -215,8 +364,10 @@ export function uninstall(hooksDir: string): string[] {
 
 export interface HookStatus {
   hooksDir: string;
-  files: { path: string; state: FileState; runs?: string | undefined; env?: Record<string, string> }[];
+  files: { path: string; state: FileState; runs?: string | undefined; env?: Record<string, string>; broken?: string | undefined }[];
   installed: boolean;
+  /** Why an installed hook cannot run (node or the entry gone), or undefined. */
+  broken: string | undefined;
 }
 
 export function status(hooksDir: string): HookStatus {
@@ -225,13 +376,15 @@ export function status(hooksDir: string): HookStatus {
     const state = fileState(path, p.chained);
     if (state !== 'ours') return { path, state };
     const s = readScript(readFileSync(path, 'utf8'));
-    return { path, state, runs: s.node && s.entry ? `${s.node} ${s.entry}` : undefined, env: s.env };
+    return { path, state, runs: s.node && s.entry ? `${s.node} ${s.entry}` : undefined, env: s.env, broken: brokenBecause(s.node, s.entry) };
   });
   const installed = files.some((f) => f.state === 'ours' && f.path !== p.chained) || (fileState(p.qemu, p.chained) === 'foreign-chaining-ours' && existsSync(p.chained));
-  return { hooksDir, files, installed };
+  const broken = files.find((f) => f.broken)?.broken;
+  return { hooksDir, files, installed, broken };
 }
 
-export function statusLines(hooksDir: string): string[] {
+/** What `hook status` prints; broken: the installed hook cannot run (the command then exits 3). */
+export function statusLines(hooksDir: string): { lines: string[]; broken: boolean } {
   const st = status(hooksDir);
   const lines = [`hooks directory: ${hooksDir}`];
   const describe: Record<FileState, string> = {
@@ -243,10 +396,10 @@ export function statusLines(hooksDir: string): string[] {
   let baked: Record<string, string> = {};
   for (const f of st.files) {
     lines.push(`  ${f.path}: ${describe[f.state]}${f.runs ? `; runs ${f.runs}` : ''}`);
-    if (f.state === 'ours' && f.runs && !existsSync(f.runs.split(' ').pop()!)) lines.push(`    warning: ${f.runs.split(' ').pop()} does not exist (reinstall)`);
+    if (f.broken) lines.push(`    broken: ${f.broken}: VMs with vnet-virt's record cannot start; run \`vnet-virt hook install\` again`);
     if (f.env) baked = { ...baked, ...f.env };
   }
-  lines.push(st.installed ? 'hook: installed' : 'hook: not installed');
+  lines.push(st.broken ? 'hook: installed, broken' : st.installed ? 'hook: installed' : 'hook: not installed');
   try {
     // The daemon's environment is not ours: only what the script bakes in counts.
     const s = loadSettings(baked);
@@ -263,5 +416,5 @@ export function statusLines(hooksDir: string): string[] {
   }
   const daemons = runningDaemons();
   lines.push(`libvirt daemons running: ${daemons.length ? daemons.map((d) => `${d.name} (pid ${d.pid})`).join(', ') : 'none'}`);
-  return lines;
+  return { lines, broken: st.broken !== undefined };
 }

@@ -1,6 +1,8 @@
-// The executable `hook install` writes: a few lines of sh that exec node on
-// entry.js directly (no CLI, no commander). The marker line is how install,
+// The executable `hook install` writes: a few lines of sh that exit 0 at once
+// when there is nothing to do, and otherwise pipe the XML to node on the hook
+// entry directly (no CLI, no commander). The marker line is how install,
 // uninstall and status recognise a file as ours.
+import { RECORD_MARK } from './dispatch.js';
 import { envName } from './settings.js';
 import type { SettingKey } from './settings.js';
 
@@ -18,6 +20,16 @@ export interface ScriptSpec {
 /** Single-quoted for sh. */
 export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The most the hook reads from stdin, plus one byte, so that node sees an over-long input as too long. */
+export const STDIN_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Two decisions are taken in sh, before node starts, so that a call with no
+ * work costs a few milliseconds and succeeds even when node or vnet-virt is
+ * gone: the operation (only "prepare begin" and "release end" can have work)
+ * and the record (a domain whose XML lacks the record's namespace needs
+ * nothing). A call with work and a missing node or entry fails with one line.
+ */
 export function hookScript(spec: ScriptSpec): string {
   const lines = [
     '#!/bin/sh',
@@ -26,12 +38,32 @@ export function hookScript(spec: ScriptSpec): string {
     '# libvirtd may run hooks with a short PATH; ip(8) lives in these.',
     'PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
     'export PATH',
+    '# Only "prepare begin" and "release end" can have work; the rest exit 0 without reading stdin.',
+    'case "$2 $3" in',
+    "'prepare begin'|'release end') ;;",
+    '*) exit 0 ;;',
+    'esac',
+    "# A domain without vnet-virt's record needs nothing: decided without node.",
+    `xml=$(head -c ${STDIN_LIMIT + 1})`,
+    'case $xml in',
+    `*${shQuote(RECORD_MARK)}*) ;;`,
+    '*) exit 0 ;;',
+    'esac',
+    `node=${shQuote(spec.node)}`,
+    `entry=${shQuote(spec.entry)}`,
+    'missing=',
+    `[ -f "$entry" ] || missing="vnet-virt's hook ($entry)"`,
+    '[ -x "$node" ] || missing="node ($node)"',
+    'if [ -n "$missing" ]; then',
+    "  printf 'vnet-virt: %s: cannot run the hook: %s is missing; run `vnet-virt hook install` again\\n' \"$1\" \"$missing\" >&2",
+    '  exit 1',
+    'fi',
   ];
   if (spec.configFile) lines.push(`export VNET_VIRT_HOOK_CONFIG=${shQuote(spec.configFile)}`);
   for (const [key, value] of Object.entries(spec.settings).sort(([a], [b]) => a.localeCompare(b))) {
     if (value !== undefined) lines.push(`export ${envName(key as SettingKey)}=${shQuote(value)}`);
   }
-  lines.push(`exec ${shQuote(spec.node)} ${shQuote(spec.entry)} "$@"`);
+  lines.push(`printf '%s\\n' "$xml" | exec "$node" "$entry" "$@"`);
   return lines.join('\n') + '\n';
 }
 
@@ -46,11 +78,15 @@ export function readScript(text: string): { node?: string; entry?: string; env: 
   for (const line of text.split('\n')) {
     const e = /^export (VNET_VIRT_HOOK_[A-Z_]+)=('(?:[^']|'\\'')*')$/.exec(line);
     if (e) env[e[1]!] = unquote(e[2]!);
+    // Installs before the sh pre-check wrote `exec NODE ENTRY "$@"`.
     const x = /^exec ('(?:[^']|'\\'')*') ('(?:[^']|'\\'')*') "\$@"$/.exec(line);
     if (x) {
       node = unquote(x[1]!);
       entry = unquote(x[2]!);
     }
+    const v = /^(node|entry)=('(?:[^']|'\\'')*')$/.exec(line);
+    if (v?.[1] === 'node') node = unquote(v[2]!);
+    if (v?.[1] === 'entry') entry = unquote(v[2]!);
   }
   return { node, entry, env };
 }

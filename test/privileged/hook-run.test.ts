@@ -106,6 +106,12 @@ exec "$real" "$@"
   return `${bin}:${process.env.PATH}`;
 }
 
+/** Waits (15 s at most) until the hook log has a line matching `re`. */
+async function logged(file: string, re: RegExp): Promise<void> {
+  for (let i = 0; i < 300 && !(existsSync(file) && re.test(readFileSync(file, 'utf8'))); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(existsSync(file) ? readFileSync(file, 'utf8') : '(no log)', re);
+}
+
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 test('prepare begin creates the recorded devices; release end removes them; stdout stays empty', async (t) => {
@@ -325,6 +331,7 @@ test('a hook waits for the lock before it reads or changes the host; a killed ho
     try {
       await once(holder.stdout!, 'data');
       const pending = hookInAsync(ns, ['web1', 'prepare', 'begin', '-'], web1, env);
+      await logged(join(dir, 'hook.log'), / web1 prepare\/begin .* up begins/);
       await new Promise((r) => setTimeout(r, 500));
       assert.deepEqual(ours(ns).map((l) => l.ifname), [], 'nothing is read or changed while another hook holds the lock');
       holder.kill('SIGKILL');
@@ -336,6 +343,30 @@ test('a hook waits for the lock before it reads or changes the host; a killed ho
       assert.ok(Number(log.match(/lock .* taken \((\d+) ms\)/)![1]) >= 300, 'it waited for the holder');
     } finally {
       holder.kill('SIGKILL');
+    }
+    assert.equal(hookIn(ns, ['web1', 'release', 'end', '-'], web1, env).status, 0);
+    assert.deepEqual(ours(ns).map((l) => l.ifname), []);
+  });
+});
+
+test('a domain with 150,000 attributes is parsed before the lock: another domain\'s prepare does not wait for it', async (t) => {
+  if (!requireRoot(t)) return;
+  await withHookHost(async (ns, dir, env) => {
+    // A recorded domain whose one element carries 150,000 attributes (about 1.7 MB, under the size limit).
+    const attrs = Array.from({ length: 150_000 }, (_, i) => ` a${i}="${i}"`).join('');
+    const hostile = web1.replace(/<name>web1<\/name>/, '<name>huge</name>').replace('<memory unit="MiB">', `<memory${attrs} unit="MiB">`);
+    const env2 = { ...env, VNET_VIRT_HOOK_TIMEOUT: '60' };
+    const huge = spawn('ip', ['netns', 'exec', ns, process.execPath, entry, 'huge', 'prepare', 'begin', '-'], { env: env2, stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      huge.stdin.on('error', () => {}).end(hostile);
+      // Wait until the huge domain's hook has its XML and has begun (its first log line).
+      await logged(join(dir, 'hook.log'), / huge prepare\/begin .* up begins/);
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await hookInAsync(ns, ['web1', 'prepare', 'begin', '-'], web1, { ...env, VNET_VIRT_HOOK_TIMEOUT: '5' });
+      assert.equal(r.status, 0, `web1's prepare failed while the huge domain's hook ran: ${r.stderr}`);
+      assert.ok(link(ns, 't-web1-0'));
+    } finally {
+      huge.kill('SIGKILL');
     }
     assert.equal(hookIn(ns, ['web1', 'release', 'end', '-'], web1, env).status, 0);
     assert.deepEqual(ours(ns).map((l) => l.ifname), []);

@@ -65,21 +65,26 @@ function assertOpened(lv: Libvirt, d: Dom): void {
   assert.ok(mvt.flags.includes('LOWER_UP'), `macvtap flags ${mvt.flags.join(',')}`);
 }
 
-test('libvirt runs the installed hook: start provisions, destroy and shutdown clean up, a missing bridge fails the start', async (t) => {
+test('libvirt runs the hook installed with --reload into a running daemon: start provisions, destroy and shutdown clean up, a missing bridge fails the start', async (t) => {
   if (!requireSystem(t)) return;
   const hooks = tempDir('vnet-hooks-');
   const work = tempDir('vnet-hook-sys-');
   let lv: Libvirt | undefined;
   try {
-    const inst = runCli(['hook', 'install', '--hooks-dir', hooks.dir, '--lock', join(work.dir, 'hook.lock')]);
-    assert.equal(inst.code, 0, inst.stderr);
+    // The daemon is already running when the hook is installed: --reload makes it look again, so the
+    // very first start runs the hook (without it libvirt fails: "target managed='no' but specified dev doesn't exist").
     lv = await startLibvirt({ hooksDir: hooks.dir });
+    const inst = runCli(['hook', 'install', '--hooks-dir', hooks.dir, '--lock', join(work.dir, 'hook.lock'), '--reload'], {
+      env: { ...process.env, VNET_VIRT_ALLOW_TEMPORARY_HOOK: '1' },
+    });
+    assert.equal(inst.code, 0, inst.stderr);
+    assert.match(inst.stdout, /^reloaded libvirtd \(pid \d+\) with SIGHUP/m);
     ipIn(lv.ns, 'link', 'add', 'br0', 'type', 'bridge');
     ipIn(lv.ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'br0');
     ipIn(lv.ns, 'link', 'set', 'br0', 'up');
     const hookLog = join(lv.logDir, 'vnet-virt-hook.log');
 
-    await t.test('virsh start: devices with the recorded MACs, opened by QEMU; virsh destroy: nothing left', async () => {
+    await t.test('virsh start right after install --reload: devices with the recorded MACs, opened by QEMU; virsh destroy: nothing left', async () => {
       const d = domain(work.dir, 'hk1', 1, 'br0');
       await define(lv!, work.dir, d);
       assert.deepEqual(present(lv!, d), [], 'defining creates nothing');

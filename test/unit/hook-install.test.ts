@@ -2,13 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RECORD_NS } from '../../src/domain/record.js';
 import { hookScript, isOurs, MARKER, readScript } from '../../src/hook/script.js';
-import { hasQemuD, parseVersion } from '../../src/hook/install.js';
+import { defaultEntry, hasQemuD, install, parseVersion, temporaryLocation } from '../../src/hook/install.js';
+import { VnetError } from '../../src/errors.js';
 import { repoRoot, runCli, tempDir } from '../helpers.js';
 
-const entry = join(repoRoot, 'dist/src/hook/entry.js');
+// The checkout may itself sit in a temporary folder (a CI clone); only the test of that refusal lifts this.
+process.env.VNET_VIRT_ALLOW_TEMPORARY_HOOK = '1';
+const entry = defaultEntry();
 const FOREIGN = '#!/bin/sh\n# the admin\'s own hook\nexit 0\n';
 
 function withHooksDir(fn: (dir: string) => void): void {
@@ -153,4 +158,94 @@ test('install refuses bad settings before writing anything', () =>
     assert.equal(r.code, 3);
     assert.match(r.stderr, /^vnet-virt: --timeout: timeout "soon" is not a number/);
     assert.equal(existsSync(join(dir, 'qemu.d')), false);
+  }));
+
+const RECORDED = (name: string, body: string): string =>
+  `<domain type="qemu"><name>${name}</name><metadata><vnet:record xmlns:vnet="${RECORD_NS}">${body}</vnet:record></metadata><devices/></domain>\n`;
+
+test('the installed hook with node or vnet-virt gone: calls with no work exit 0; a call with work fails with one line; status exits 3', () =>
+  withHooksDir((dir) => {
+    // A private copy of the package and a link to node, so that both can be taken away.
+    const pkg = join(dir, 'pkg');
+    cpSync(join(repoRoot, 'dist/src'), join(pkg, 'dist/src'), { recursive: true });
+    mkdirSync(join(dir, 'bin'));
+    symlinkSync(process.execPath, join(dir, 'bin/node'));
+    const node = join(dir, 'bin/node');
+    const copy = join(pkg, 'dist/src/hook/entry.js');
+    const log = join(dir, 'hook.log');
+    install({ hooksDir: dir, libvirtVersion: '9.0.0', node, entry: copy, settings: { log }, configFile: join(dir, 'none.conf'), allowTemporary: true });
+    const hook = join(dir, 'qemu.d', 'vnet-virt');
+    const call = (args: string[], input: string) => {
+      const r = spawnSync(hook, args, { input, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const noWork: [string[], string][] = [
+      [['web1', 'start', 'begin', '-'], RECORDED('web1', '')],
+      [['web1', 'stopped', 'end', '-'], RECORDED('web1', '')],
+      [['plain', 'prepare', 'begin', '-'], '<domain><name>plain</name><devices/></domain>'],
+      [['plain', 'release', 'end', '-'], '<domain><name>plain</name><devices/></domain>'],
+    ];
+    const ok = { status: 0, stdout: '', stderr: '' };
+    // Intact: a recorded domain reaches node (an empty record: nothing to do, logged).
+    assert.deepEqual(call(['web1', 'prepare', 'begin', '-'], RECORDED('web1', '')), ok);
+    assert.match(readFileSync(log, 'utf8'), / web1 prepare\/begin .* the record lists no interface/);
+    assert.equal(runCli(['hook', 'status', '--hooks-dir', dir]).code, 0);
+
+    for (const [gone, what] of [[copy, `vnet-virt's hook (${copy})`], [node, `node (${node})`]] as const) {
+      renameSync(gone, `${gone}.away`);
+      for (const [args, input] of noWork) assert.deepEqual(call(args, input), ok, `${args.join(' ')} with ${what} missing`);
+      for (const op of [['prepare', 'begin'], ['release', 'end']]) {
+        const r = call(['web1', ...op, '-'], RECORDED('web1', '<vnet:tap dev="t-web1-0" mac="52:54:00:00:00:01"/>'));
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderr, `vnet-virt: web1: cannot run the hook: ${what} is missing; run \`vnet-virt hook install\` again\n`);
+      }
+      const st = runCli(['hook', 'status', '--hooks-dir', dir]);
+      assert.equal(st.code, 3, st.stdout);
+      assert.match(st.stdout, /^    broken: .* is missing: VMs with vnet-virt's record cannot start; run `vnet-virt hook install` again$/m);
+      assert.match(st.stdout, /^hook: installed, broken$/m);
+      assert.match(st.stderr, /^vnet-virt: hook status: the installed hook cannot run/);
+      renameSync(`${gone}.away`, gone);
+    }
+    assert.equal(runCli(['hook', 'status', '--hooks-dir', dir]).code, 0, 'whole again');
+  }));
+
+test('a hook entry or node in a temporary folder or an npx cache is refused (exit 3, nothing written) unless --force', () =>
+  withHooksDir((dir) => {
+    assert.match(temporaryLocation('/tmp/x/entry.js') ?? '', /under \/tmp/);
+    assert.match(temporaryLocation('/var/tmp/x/entry.js') ?? '', /under \/var\/tmp/);
+    assert.match(temporaryLocation('/srv/x/entry.js', '/srv') ?? '', /under \/srv/, 'os.tmpdir() counts');
+    assert.match(temporaryLocation('/root/.npm/_npx/1f2e/node_modules/vnet-virt/dist/src/hook/entry.js') ?? '', /npx/);
+    assert.equal(temporaryLocation('/usr/lib/node_modules/vnet-virt/dist/src/hook/entry.js', '/tmp'), undefined);
+    assert.equal(temporaryLocation('/usr/bin/node', '/tmp'), undefined);
+    const npxEntry = '/root/.npm/_npx/1f2e/node_modules/vnet-virt/dist/src/hook/entry.js';
+    assert.throws(
+      () => install({ hooksDir: dir, libvirtVersion: '9.0.0', node: '/usr/bin/node', entry: npxEntry }),
+      (e: unknown) => e instanceof VnetError && e.code === 'E_HOOK_TEMPORARY' && e.exitCode === 3 && e.file === npxEntry,
+    );
+    assert.equal(existsSync(join(dir, 'qemu.d')), false);
+    install({ hooksDir: dir, libvirtVersion: '9.0.0', node: '/usr/bin/node', entry: npxEntry, force: true });
+    assert.equal(readScript(readFileSync(join(dir, 'qemu.d', 'vnet-virt'), 'utf8')).entry, npxEntry);
+
+    // The CLI run from a copy of the package in a temporary folder, as `npx vnet-virt hook install` would.
+    const pkg = join(tmpdir(), `vnet-npx-${process.pid}`);
+    try {
+      cpSync(join(repoRoot, 'dist/src'), join(pkg, 'dist/src'), { recursive: true });
+      cpSync(join(repoRoot, 'package.json'), join(pkg, 'package.json'));
+      symlinkSync(join(repoRoot, 'node_modules'), join(pkg, 'node_modules'));
+      const hooks = join(dir, 'h2');
+      const env = { ...process.env };
+      delete env.VNET_VIRT_ALLOW_TEMPORARY_HOOK;
+      const cli = (...extra: string[]) =>
+        spawnSync(process.execPath, [join(pkg, 'dist/src/cli/main.js'), 'hook', 'install', '--hooks-dir', hooks, '--libvirt-version', '9.0.0', ...extra], { encoding: 'utf8', env });
+      const r = cli();
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stderr, /^vnet-virt: \/.*: the hook entry is under .*, a temporary folder; .*pass --force\n$/);
+      assert.equal(existsSync(hooks), false, 'nothing written');
+      const forced = cli('--force');
+      assert.equal(forced.status, 0, forced.stderr);
+      assert.ok(existsSync(join(hooks, 'qemu.d', 'vnet-virt')));
+    } finally {
+      rmSync(pkg, { recursive: true, force: true });
+    }
   }));
