@@ -10,6 +10,9 @@ packages=(
   libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86  # the system tests' libvirtd and guests
   busybox-static cpio    # the guest's initramfs
   util-linux             # unshare (the system tests' private mounts)
+  ansible-core           # the fleet tests' controller (ansible-playbook, ansible-doc)
+  openssh-server openssh-client  # the fleet tests' simulated hosts: sshd, and ssh from the controller
+  python3                # Ansible modules on the managed hosts
   hyperfine jq
 )
 missing=()
