@@ -17,6 +17,8 @@ export interface HookIO {
   /** The domain XML libvirt writes on stdin; read only when the operation needs it. */
   stdin: () => string | Promise<string>;
   stderr: (s: string) => void;
+  /** Only `migrate begin` writes here: the XML libvirt then uses on the destination (src/hook/migrate.ts). */
+  stdout?: ((s: string) => void) | undefined;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -45,6 +47,7 @@ export async function hookMain(args: readonly string[], io: HookIO, overrides: H
     io.stderr(USAGE_LINE);
     return { code: 2, outcome: 'usage' };
   }
+  if (op === 'migrate' && sub === 'begin') return (await import('./migrate.js')).hookMigrateBegin(domain, io, overrides);
   const action = actionFor(op, sub);
   // Exit before reading stdin: libvirt ignores EPIPE on the hook's input.
   if (!action) return { code: 0, outcome: 'ignored-operation' };

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run, type RunResult } from '../../src/host/run.js';
-import { cliPath, isRoot, repoRoot, requireOrSkip } from '../helpers.js';
+import { cliPath, isRoot, repoRoot, requireOrSkip, runCli } from '../helpers.js';
 import {
   LIBVIRTD_CONF, QEMU_CONF, identityFiles, processAlive, readPid, releaseLock, requireSystem, shq, takeLock, type LockInfo,
 } from '../system/harness.js';
@@ -36,6 +36,8 @@ export interface HostSpec {
   ssh?: boolean;
   /** The bridge joined to the switch (default br0). */
   bridge?: string;
+  /** `vnet-virt hook install` options: the hook is installed before libvirtd starts. */
+  hook?: string[];
 }
 
 export interface SimHost {
@@ -244,6 +246,10 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
       ];
       const ids = spec.libvirt ? identityFiles(hroot) : undefined;
       if (ids) binds.push([ids.passwd, '/etc/passwd'], [ids.group, '/etc/group']);
+      if (spec.hook) {
+        const r = runCli(['hook', 'install', '--hooks-dir', d('etc-libvirt/hooks'), ...spec.hook]);
+        if (r.code !== 0) throw new Error(`hook install on ${spec.name}: ${r.stderr}`);
+      }
       const lines = ['set -e', ...binds.map(([src, dst]) => `mount --bind ${shq(src)} ${shq(dst)}`)];
       if (spec.ssh) {
         execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', d('ssh_host_ed25519_key')]);
