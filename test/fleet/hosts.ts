@@ -116,7 +116,8 @@ function bumpIfindex(ns: string, count: number): void {
 export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = {}): Promise<Fleet> {
   const tag = randomBytes(3).toString('hex');
   const lock: LockInfo = { owner: process.pid, ns: `vnet-fl-${tag}`, root: '' };
-  await takeLock(lock, opts.waitMs ?? 300_000);
+  // Long: on a shared machine other tests' libvirtds come and go (in CI the tier runs alone).
+  await takeLock(lock, opts.waitMs ?? 900_000);
   const root = mkdtempSync(join(tmpdir(), 'vnet-fleet-'));
   const switchNs = `vnet-fsw-${tag}`;
   const namespaces: string[] = [];
