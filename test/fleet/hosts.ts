@@ -21,7 +21,7 @@ import type { TestContext } from 'node:test';
 import { run, type RunResult } from '../../src/host/run.js';
 import { cliPath, isRoot, repoRoot, requireOrSkip, runCli } from '../helpers.js';
 import {
-  LIBVIRTD_CONF, QEMU_CONF, identityFiles, processAlive, readPid, releaseLock, requireSystem, shq, takeLock, type LockInfo,
+  LIBVIRTD_CONF, QEMU_CONF, exitGuard, identityFiles, processAlive, readPid, releaseLock, requireSystem, shq, takeLock, type LockInfo,
 } from '../system/harness.js';
 
 export const SWITCH_IP = '192.0.2.1';
@@ -126,7 +126,6 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
   const hosts: SimHost[] = [];
   let controllerNs: string | undefined;
   let inventory: string | undefined;
-  let stopped = false;
 
   const teardown = (): void => {
     for (const ns of namespaces) {
@@ -151,25 +150,10 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
     rmSync(root, { recursive: true, force: true });
     releaseLock(lock.owner);
   };
-  const onExit = (): void => {
-    if (stopped) return;
-    stopped = true;
-    teardown();
-  };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    onExit();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
-  process.once('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const guard = exitGuard(teardown);
 
   const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (!guard.claim()) return;
     try {
       await Promise.all(hosts.filter((h) => h.uri).map(async (h) => {
         const list = await h.virsh('list', '--all', '--name');

@@ -284,6 +284,37 @@ export function identityFiles(root: string): { passwd: string; group: string } |
 }
 
 /**
+ * Runs onExit if the process exits or gets SIGINT/SIGTERM first (a killed test
+ * never reaches t.after: leave no daemons behind). claim() is for the orderly
+ * stop: true once, and the exit handlers are gone.
+ */
+export function exitGuard(onExit: () => void): { claim: () => boolean } {
+  let done = false;
+  const handler = (): void => {
+    if (done) return;
+    done = true;
+    onExit();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    handler();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', handler);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    claim: () => {
+      if (done) return false;
+      done = true;
+      process.off('exit', handler);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      return true;
+    },
+  };
+}
+
+/**
  * Starts libvirtd and virtlogd in a fresh network namespace, hermetically (see
  * the top of this file). hooksDir: a folder libvirtd uses as /etc/libvirt/hooks
  * (default: an empty temporary one). waitMs: how long to wait for another
@@ -319,7 +350,6 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
   ];
   const createdMountpoints: string[] = [];
   const uri = `qemu+unix:///system?socket=${runDir}/libvirt-sock`;
-  let stopped = false;
 
   const virsh = (...args: string[]): Promise<RunResult> => run(['virsh', '-q', '-c', uri, ...args], { timeoutMs: 60_000 });
 
@@ -375,27 +405,13 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
     releaseLock(lock.owner);
   };
 
-  // A test killed by a signal or process.exit never reaches t.after: do not leave daemons behind.
-  const onExit = (): void => {
-    if (stopped) return;
-    stopped = true;
+  const guard = exitGuard(() => {
     killDaemonsNow();
     teardown();
-  };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    onExit();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
-  process.once('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  });
 
   const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (!guard.claim()) return;
     try {
       if (readPid(join(root, 'libvirtd.pid')) !== undefined) {
         const list = await virsh('list', '--all', '--name');

@@ -9,6 +9,8 @@ __metaclass__ = type
 import json
 import os
 
+from ansible.module_utils.basic import AnsibleModule
+
 BIN_ENV = 'VNET_VIRT_BIN'
 
 # Options every module accepts.
@@ -20,6 +22,15 @@ COMMON_ARGS = dict(
 TARGET_ARGS = dict(
     uri=dict(type='str', default='qemu:///system'),
 )
+
+
+def domain_module(options, target, **kwargs):
+    """An AnsibleModule with the common options and exactly one of the two `target` options (file(s) or name(s))."""
+    spec = dict(options)
+    spec.update(COMMON_ARGS)
+    spec.update(TARGET_ARGS)
+    return AnsibleModule(argument_spec=spec, mutually_exclusive=[target], required_one_of=[target],
+                         supports_check_mode=True, **kwargs)
 
 
 def find_bin(module):

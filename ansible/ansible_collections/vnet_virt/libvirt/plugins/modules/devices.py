@@ -107,10 +107,7 @@ commands:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vnet_virt.libvirt.plugins.module_utils.vnet_virt import (
-    COMMON_ARGS, TARGET_ARGS, Cli,
-)
+from ansible_collections.vnet_virt.libvirt.plugins.module_utils.vnet_virt import Cli, domain_module
 
 VERB = {'present': 'up', 'absent': 'down', 'checked': 'check'}
 
@@ -124,14 +121,7 @@ def main():
         create_bridge=dict(type='bool', default=False),
         adopt=dict(type='bool', default=False),
     )
-    spec.update(COMMON_ARGS)
-    spec.update(TARGET_ARGS)
-    module = AnsibleModule(
-        argument_spec=spec,
-        mutually_exclusive=[('paths', 'domains')],
-        required_one_of=[('paths', 'domains')],
-        supports_check_mode=True,
-    )
+    module = domain_module(spec, ('paths', 'domains'))
     p = module.params
     cli = Cli(module)
     if p['paths']:

@@ -187,10 +187,7 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vnet_virt.libvirt.plugins.module_utils.vnet_virt import (
-    COMMON_ARGS, TARGET_ARGS, Cli, domain_args,
-)
+from ansible_collections.vnet_virt.libvirt.plugins.module_utils.vnet_virt import Cli, domain_args, domain_module
 
 CLASH = 'is already used by an interface with other settings'
 NOT_FOUND = 'no interface with'
@@ -248,19 +245,11 @@ def main():
         provision=dict(type='bool', default=False), netns=dict(type='str'),
         create_bridge=dict(type='bool', default=False),
     )
-    spec.update(COMMON_ARGS)
-    spec.update(TARGET_ARGS)
-    module = AnsibleModule(
-        argument_spec=spec,
-        mutually_exclusive=[('path', 'domain')],
-        required_one_of=[('path', 'domain')],
-        required_if=[
-            ('kind', 'tap', ('tap',)),
-            ('kind', 'macvtap', ('lower', 'macvtap')),
-            ('kind', 'direct', ('source', 'mac')),
-        ],
-        supports_check_mode=True,
-    )
+    module = domain_module(spec, ('path', 'domain'), required_if=[
+        ('kind', 'tap', ('tap',)),
+        ('kind', 'macvtap', ('lower', 'macvtap')),
+        ('kind', 'direct', ('source', 'mac')),
+    ])
     p = module.params
     cli = Cli(module)
     if p['path']:
