@@ -48,6 +48,10 @@ test('ansible-doc renders every module with its options, and the role', (t) => {
   const role = ansible('ansible-doc', ['-t', 'role', 'vnet_virt.libvirt.install'], tmp.dir);
   assert.match(role.out, /ENTRY POINT: main/);
   assert.match(role.out, /vnet_virt_package/);
+  for (const play of ['fleet.yml', 'install.yml']) {
+    const r2 = ansible('ansible-playbook', ['-i', join(repoRoot, 'ansible', 'examples', 'inventory.ini'), '--syntax-check', join(repoRoot, 'ansible', 'examples', play)], tmp.dir);
+    assert.equal(r2.code, 0, `${play}: ${r2.out}`);
+  }
 });
 
 test('interface module on a local file: check, diff, idempotence, replace, absent, failure msg', (t) => {
