@@ -61,12 +61,14 @@ const names = (h: SimHost): string[] => ours(h).map((l) => l.ifname).sort();
 
 /** A peer in the switch namespace pinging a guest every 0.2 s until stopped; stop() gives sent and received. */
 function pinger(ns: string, ip: string): { stop: () => Promise<{ sent: number; received: number }> } {
-  const p: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'ping', '-i', '0.2', '-W', '1', ip], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // busybox's ping: busybox-static is installed for the guest anyway, iputils-ping may not be.
+  const p: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'busybox', 'ping', '-i', '0.2', '-W', '1', ip], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  p.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const done = new Promise((r) => p.on('close', r));
   return {
     stop: async () => {
-      const done = new Promise((r) => p.on('close', r));
       p.kill('SIGINT');
       await done;
       const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(out);
@@ -171,7 +173,7 @@ test('migrate: live A -> B -> A with a tap and a veth + macvtap guest; refusals,
   }
   progress(`lost pings: ${lost.join('; ')}`);
   for (const g of guests) {
-    const r = execFileSync('ip', ['netns', 'exec', fleet.switchNs, 'ping', '-c', '3', '-W', '2', g.ip], { encoding: 'utf8' });
+    const r = execFileSync('ip', ['netns', 'exec', fleet.switchNs, 'busybox', 'ping', '-c', '3', '-W', '2', g.ip], { encoding: 'utf8' });
     assert.match(r, /[1-3] (packets )?received/, `${g.name} does not answer after migrating back`);
   }
   const guestPings = (g: Guest): number => (readFileSync(g.serial, 'utf8').match(/bytes from/g) ?? []).length;
@@ -222,7 +224,7 @@ test('migrate: live A -> B -> A with a tap and a veth + macvtap guest; refusals,
   figures.push(`mig-tap A->C (host map) ${(mapped.ms / 1000).toFixed(1)} s`);
   onHost(C, tap);
   assert.match((await C.virsh('dumpxml', tap.name)).stdout, /<vnet:tap dev=.t-migtap.[^>]*bridge=.br1./);
-  const p2 = execFileSync('ip', ['netns', 'exec', fleet.switchNs, 'ping', '-c', '3', '-W', '2', tap.ip], { encoding: 'utf8' });
+  const p2 = execFileSync('ip', ['netns', 'exec', fleet.switchNs, 'busybox', 'ping', '-c', '3', '-W', '2', tap.ip], { encoding: 'utf8' });
   assert.match(p2, /[1-3] (packets )?received/);
   const home = await migrate(C, A, tap);
   assert.equal(home.code, 0, `${home.stderr}\n${A.logs(tap.name)}`);
