@@ -116,7 +116,7 @@ test('fleet: the example play over SSH on three hosts, rerun, drift, a guest, ab
   const until = Date.now() + 90_000;
   let verdict = '';
   while (Date.now() < until) {
-    verdict = existsSync(serialLog) ? (/PING-(OK|FAIL)[^\n]*/.exec(readFileSync(serialLog, 'utf8'))?.[0] ?? '') : '';
+    verdict = existsSync(serialLog) ? (/PING-(OK|FAIL)[^\r\n]*/.exec(readFileSync(serialLog, 'utf8'))?.[0] ?? '') : '';
     const st = await virsh('domstate', 'web1');
     if (verdict && st.stdout.trim() === 'shut off') break;
     await sleep(300);
