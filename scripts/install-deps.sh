@@ -11,6 +11,9 @@ packages=(
   busybox-static cpio    # the guest's initramfs
   util-linux             # unshare (the system tests' private mounts)
   chromium               # show's SVG rendered to a picture in a real browser (golden tier)
+  ansible-core           # the fleet tests' controller (ansible-playbook, ansible-doc)
+  openssh-server openssh-client  # the fleet tests' simulated hosts: sshd, and ssh from the controller
+  python3                # Ansible modules on the managed hosts
   hyperfine jq
   pre-commit git         # the pre-commit hook's test (pre-commit brings python3-yaml: action.yml's test reads YAML with it)
   groff-base             # the man page's test renders it

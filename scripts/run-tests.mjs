@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Runs the compiled tests of the named tiers (default: all) in one node --test
-// run, so the runner prints one summary. Tiers: unit golden package privileged system.
+// run, so the runner prints one summary. Tiers: unit golden package privileged system fleet.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const ALL = ['unit', 'golden', 'package', 'privileged', 'system'];
+const ALL = ['unit', 'golden', 'package', 'privileged', 'system', 'fleet'];
 const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const root = new URL('../dist/test/', import.meta.url).pathname;
 

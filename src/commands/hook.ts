@@ -13,7 +13,7 @@ const stderr = (s: string): void => {
 
 /** Exactly what libvirt runs: the same function as dist/src/hook/entry.js. */
 export async function runHookRun(args: string[]): Promise<void> {
-  const r = await hookMain(args, { stdin: readStdin, stderr, env: process.env });
+  const r = await hookMain(args, { stdin: readStdin, stderr, stdout: (s) => process.stdout.write(s), env: process.env });
   process.exitCode = r.code;
 }
 
@@ -33,7 +33,7 @@ const WHY: Partial<Record<HookResult['outcome'], string>> = {
 export async function runHookReplay(op: string, sub: string, opts: ReplayOptions, out: (s: string) => void): Promise<void> {
   const xml = readText(opts.xml);
   const domain = DomainDoc.parse(xml, opts.xml).name ?? opts.xml;
-  const r = await hookMain([domain, op, sub, '-'], { stdin: () => xml, stderr, env: process.env }, {
+  const r = await hookMain([domain, op, sub, '-'], { stdin: () => xml, stderr, stdout: out, env: process.env }, {
     netns: opts.netns,
     dryRun: opts.dryRun,
     log: streamLog(stderr, domain, `${op}/${sub}`),

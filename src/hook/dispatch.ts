@@ -22,6 +22,7 @@ export async function hookMain(args: readonly string[], io: HookIO, overrides: H
     io.stderr(USAGE_LINE);
     return { code: 2, outcome: 'usage' };
   }
+  if (op === 'migrate' && sub === 'begin') return (await import('./migrate.js')).hookMigrateBegin(domain, io, overrides);
   const action = actionFor(op, sub);
   // Exit before reading stdin: libvirt ignores EPIPE on the hook's input.
   if (!action) return { code: 0, outcome: 'ignored-operation' };

@@ -5,6 +5,7 @@ import { hookMain, readStdin } from './dispatch.js';
 const result = await hookMain(process.argv.slice(2), {
   stdin: readStdin,
   stderr: (s) => process.stderr.write(s),
+  stdout: (s) => process.stdout.write(s),
   env: process.env,
 });
 // exit() rather than exitCode: a child left running after a time-out must not hold the VM start.

@@ -26,7 +26,8 @@ export const STDIN_LIMIT = 10 * 1024 * 1024;
 /**
  * Two decisions are taken in sh, before node starts, so that a call with no
  * work costs a few milliseconds and succeeds even when node or vnet-virt is
- * gone: the operation (only "prepare begin" and "release end" can have work)
+ * gone: the operation (only "prepare begin", "release end" and, on a migration's
+ * destination, "migrate begin" can have work)
  * and the record (a domain whose XML lacks the record's namespace needs
  * nothing). A call with work and a missing node or entry fails with one line.
  */
@@ -38,9 +39,10 @@ export function hookScript(spec: ScriptSpec): string {
     '# libvirtd may run hooks with a short PATH; ip(8) lives in these.',
     'PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
     'export PATH',
-    '# Only "prepare begin" and "release end" can have work; the rest exit 0 without reading stdin.',
+    '# Only "prepare begin", "release end" and "migrate begin" (the host map, src/hook/migrate.ts) can have work;',
+    '# the rest exit 0 without reading stdin.',
     'case "$2 $3" in',
-    "'prepare begin'|'release end') ;;",
+    "'prepare begin'|'release end'|'migrate begin') ;;",
     '*) exit 0 ;;',
     'esac',
     "# A domain without vnet-virt's record needs nothing: decided without node.",

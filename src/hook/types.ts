@@ -10,6 +10,8 @@ export interface HookIO {
   /** The domain XML libvirt writes on stdin; read only when the operation needs it. */
   stdin: () => string | Promise<string>;
   stderr: (s: string) => void;
+  /** Only `migrate begin` writes here: the XML libvirt then uses on the destination (src/hook/migrate.ts). */
+  stdout?: ((s: string) => void) | undefined;
   env: Readonly<Record<string, string | undefined>>;
 }
 

@@ -42,7 +42,7 @@ export interface Libvirt {
 /** The one-libvirtd-at-a-time lock: JSON {owner, ns, root, libvirtdPid}. */
 export const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
 
-const QEMU_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
+export const QEMU_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
 user = "root"
 group = "root"
 dynamic_ownership = 0
@@ -51,7 +51,7 @@ security_driver = "none"
 cgroup_controllers = [ ]
 `;
 
-const LIBVIRTD_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
+export const LIBVIRTD_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
@@ -154,7 +154,7 @@ export async function waitShutoff(lv: Libvirt, name: string, timeoutMs: number):
 }
 
 /** pid runs the program comm and is not a zombie (pid reuse must not make us signal a stranger). */
-function processAlive(pid: number, comm: string): boolean {
+export function processAlive(pid: number, comm: string): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
@@ -164,7 +164,7 @@ function processAlive(pid: number, comm: string): boolean {
   }
 }
 
-function readPid(file: string): number | undefined {
+export function readPid(file: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
     return Number.isInteger(pid) && pid > 1 ? pid : undefined;
@@ -173,7 +173,7 @@ function readPid(file: string): number | undefined {
   }
 }
 
-interface LockInfo { owner: number; ns: string; root: string; libvirtdPid?: number }
+export interface LockInfo { owner: number; ns: string; root: string; libvirtdPid?: number }
 
 /** Who holds the lock, or undefined when nobody does (no lock, or its test and libvirtd are both gone). */
 function lockHolder(): { held: LockInfo; what: string; orphanFix?: string } | undefined {
@@ -216,7 +216,7 @@ function tryCreateLock(info: LockInfo): boolean {
  * Takes the one-libvirtd lock, waiting up to waitMs for another test's
  * libvirtd to finish; a lock whose test and libvirtd are both gone is stale.
  */
-async function takeLock(info: LockInfo, waitMs: number): Promise<void> {
+export async function takeLock(info: LockInfo, waitMs: number): Promise<void> {
   const until = Date.now() + waitMs;
   let said = false;
   for (;;) {
@@ -244,7 +244,7 @@ async function takeLock(info: LockInfo, waitMs: number): Promise<void> {
   }
 }
 
-function releaseLock(owner: number): void {
+export function releaseLock(owner: number): void {
   try {
     const held = JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
     if (held.owner === owner) unlinkSync(lockPath);
@@ -259,13 +259,13 @@ function updateLock(info: LockInfo): void {
   renameSync(tmp, lockPath);
 }
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Copies of /etc/passwd and /etc/group with the user and groups libvirt's qemu
  * driver looks up at start (libvirt-qemu, kvm), or undefined when the machine has them.
  */
-function identityFiles(root: string): { passwd: string; group: string } | undefined {
+export function identityFiles(root: string): { passwd: string; group: string } | undefined {
   let passwd = readFileSync('/etc/passwd', 'utf8');
   let group = readFileSync('/etc/group', 'utf8');
   const has = (db: string, name: string): boolean => new RegExp(`^${name}:`, 'm').test(db);
@@ -285,6 +285,37 @@ function identityFiles(root: string): { passwd: string; group: string } | undefi
   writeFileSync(files.passwd, passwd);
   writeFileSync(files.group, group);
   return files;
+}
+
+/**
+ * Runs onExit if the process exits or gets SIGINT/SIGTERM first (a killed test
+ * never reaches t.after: leave no daemons behind). claim() is for the orderly
+ * stop: true once, and the exit handlers are gone.
+ */
+export function exitGuard(onExit: () => void): { claim: () => boolean } {
+  let done = false;
+  const handler = (): void => {
+    if (done) return;
+    done = true;
+    onExit();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    handler();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', handler);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    claim: () => {
+      if (done) return false;
+      done = true;
+      process.off('exit', handler);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      return true;
+    },
+  };
 }
 
 /**
@@ -323,7 +354,6 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
   ];
   const createdMountpoints: string[] = [];
   const uri = `qemu+unix:///system?socket=${runDir}/libvirt-sock`;
-  let stopped = false;
 
   const virsh = (...args: string[]): Promise<RunResult> => run(['virsh', '-q', '-c', uri, ...args], { timeoutMs: 60_000 });
 
@@ -379,27 +409,13 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
     releaseLock(lock.owner);
   };
 
-  // A test killed by a signal or process.exit never reaches t.after: do not leave daemons behind.
-  const onExit = (): void => {
-    if (stopped) return;
-    stopped = true;
+  const guard = exitGuard(() => {
     killDaemonsNow();
     teardown();
-  };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    onExit();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
-  process.once('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  });
 
   const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (!guard.claim()) return;
     try {
       if (readPid(join(root, 'libvirtd.pid')) !== undefined) {
         const list = await virsh('list', '--all', '--name');

@@ -28,7 +28,8 @@ test('other operations exit 0 without reading stdin', async () => {
   let read = false;
   const err: string[] = [];
   const io = { stdin: () => ((read = true), RECORDED('web1')), stderr: (s: string) => void err.push(s), env: {} };
-  for (const op of ['start', 'started', 'stopped', 'migrate', 'restore']) {
+  // migrate begin has work (src/hook/migrate.ts, test/unit/hook-migrate.test.ts).
+  for (const op of ['start', 'started', 'stopped', 'reconnect', 'restore']) {
     const r = await hookMain(['web1', op, op === 'stopped' ? 'end' : 'begin', '-'], io);
     assert.deepEqual([r.code, r.outcome], [0, 'ignored-operation'], op);
   }
