@@ -110,3 +110,15 @@ export function golden(t: { diagnostic: (s: string) => void }, dir: string, name
   if (same) same(actual, expected);
   else assert.equal(actual, expected, `${file} differs (npm run golden:update rewrites it)`);
 }
+
+/** A seeded generator (mulberry32) of numbers in [0, 1): the same sequence on every machine, so a failing seed can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -12,22 +12,10 @@ import { join } from 'node:path';
 import { lintBuffer } from '../../src/lint/file.js';
 import type { LaneSetup } from '../../src/lint/file.js';
 import { findXmllint } from '../../src/schema/xmllint.js';
-import { corpusDir, requireCorpus, requireOrSkip, tempDir } from '../helpers.js';
+import { corpusDir, requireCorpus, requireOrSkip, seededRandom, tempDir } from '../helpers.js';
 
 const SEED = Number(process.env.VNET_FUZZ_SEED ?? 20261130);
 const COUNT = Number(process.env.VNET_FUZZ_COUNT ?? 3000);
-
-/** mulberry32: a small seeded generator, the same sequence on every machine. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What mutations insert: XML's syntax, its corner cases, and bytes that are not UTF-8. */
 const TOKENS: (string | number[])[] = [
@@ -115,7 +103,7 @@ test(`differential: ${COUNT} seeded mutations of the corpus get xmllint's well-f
   if (!requireCorpus(t) || !requireOrSkip(t, xmllint !== undefined, 'xmllint is not installed (Debian: libxml2-utils)')) return;
   const manifest = JSON.parse(readFileSync(join(corpusDir, 'manifest.json'), 'utf8')) as { file: string }[];
   const sources = manifest.map((e) => readFileSync(join(corpusDir, e.file)));
-  const rnd = generator(SEED);
+  const rnd = seededRandom(SEED);
   const { dir, cleanup } = tempDir('vnet-fuzz-');
   try {
     const cases: { name: string; data: Buffer; what: string }[] = [];

@@ -9,20 +9,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainDoc } from '../../src/domain/doc.js';
 import { down, up } from '../../src/host/provision.js';
-import { cliPath, ipIn, linksIn, requireRoot, runCli, tempDir, withNetns } from '../helpers.js';
+import { cliPath, ipIn, linksIn, requireRoot, runCli, seededRandom, tempDir, withNetns } from '../helpers.js';
 import { attach, domainFile, link, MARK, names } from './host-lib.js';
-
-/** Seeded PRNG (mulberry32): the same trials on every run; the seed is in the failure message. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const exited = (c: ChildProcess): Promise<number | null> => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(c.exitCode) : c.on('exit', (code) => resolve(code))));
 
@@ -110,7 +98,7 @@ test('kill -9 of up (and its ip child) at 50 seeded moments: a plain down leaves
   const file = crashDomain(t);
   const doc = DomainDoc.parse(readFileSync(file, 'utf8'), file);
   const seed = Number(process.env.VNET_KILL_SEED ?? 20261130);
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   await withNetns(async (ns) => {
     const args = [file, '--netns', ns, '--create-bridge'];
     // How long a whole up takes here, to spread the kills over it.
