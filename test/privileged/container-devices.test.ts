@@ -81,14 +81,14 @@ test('container veth into an unshare -n process: host end on the bridge, vv0 ins
       const args = ['veth', String(pid), '--bridge', 'br0', '--address', '192.0.2.2/24', '--mac', '02:00:00:00:00:02', '--json'];
       assert.deepEqual(report(cliIn(ns, ...args)).steps, []);
       ipIn(ns, 'link', 'set', 'dev', `ve-${pid}`, 'nomaster');
-      execFileSync('nsenter', ['-t', String(pid), '-n', 'ip', 'addr', 'flush', 'dev', 'host0']);
+      execFileSync('nsenter', ['-t', String(pid), '-n', 'ip', 'addr', 'flush', 'dev', 'vv0']);
       const fixed = report(cliIn(ns, ...args));
-      assert.deepEqual(fixed.steps.map((st) => st.description), [`put ve-${pid} on bridge br0`, 'give host0 the address 192.0.2.2/24']);
+      assert.deepEqual(fixed.steps.map((st) => st.description), [`put ve-${pid} on bridge br0`, 'give vv0 the address 192.0.2.2/24']);
       assert.equal(linksIn(ns).find((l) => l.ifname === `ve-${pid}`)?.master, 'br0');
       assert.equal(pingFrom(pid, '192.0.2.1').status, 0);
       const otherMac = cliIn(ns, 'veth', String(pid), '--bridge', 'br0', '--mac', '02:00:00:00:00:09');
       assert.equal(otherMac.code, 3);
-      assert.match(otherMac.stderr, /^vnet-virt: --mac: host0 already exists .* with MAC 02:00:00:00:00:02, not 02:00:00:00:00:09/);
+      assert.match(otherMac.stderr, /^vnet-virt: --mac: vv0 already exists .* with MAC 02:00:00:00:00:02, not 02:00:00:00:00:09/);
 
       const removed = report(cliIn(ns, 'remove', String(pid), '--host-end', `ve-${pid}`, '--json'));
       assert.equal(removed.steps.length, 1);
