@@ -14,7 +14,7 @@ import { RECORD_NS } from '../domain/record.js';
 import { VnetError, ExitCode } from '../errors.js';
 import { run, ipArgv } from '../host/run.js';
 import type { Runner } from '../host/run.js';
-import type { HookIO, HookOverrides, HookResult } from './dispatch.js';
+import type { HookIO, HookOverrides, HookResult } from './types.js';
 import { loadSettings } from './settings.js';
 
 export const HOST_MAP_FILE = '/etc/vnet-virt/host-map.conf';

@@ -76,7 +76,7 @@ test('bash completion: commands, subcommands, options and option values, from th
   assert.deepEqual(complete(script, ['at']), ['attach-direct', 'attach-macvtap', 'attach-tap']);
   assert.deepEqual(complete(script, ['hook', '']), ['install', 'replay', 'run', 'status', 'uninstall']);
   assert.ok(complete(script, ['lint', '--']).includes('--format'));
-  assert.deepEqual(complete(script, ['lint', '--format', '']), ['codeclimate', 'github', 'json', 'junit', 'sarif', 'text']);
+  assert.deepEqual(complete(script, ['lint', '--format', '']), ['codeclimate', 'github', 'json', 'junit', 'markdown', 'sarif', 'text']);
   assert.deepEqual(complete(script, ['lint', '--sc']), ['--schema-dir', '--scope']);
   assert.deepEqual(complete(script, ['lint', '--scope', 'f']), ['file', 'folder']);
   assert.deepEqual(complete(script, ['container', 'veth', '--b']), ['--bridge']);
