@@ -57,3 +57,14 @@ export const inputError = (code: string, message: string, init: Omit<VnetErrorIn
 /** The errno code of a system error ('ENOENT', 'EPIPE', ...), if it is one. */
 export const errnoOf = (e: unknown): string | undefined =>
   e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+
+/** A file named by an option (-o, --summary) that cannot be written: one line, exit 2 (a VnetError passes as it is). */
+export function cannotWrite(file: string, where: string, e: unknown, what = 'write'): VnetError {
+  if (e instanceof VnetError) return e;
+  return usageError('E_WRITE_FAILED', `cannot ${what} (${errnoOf(e) ?? (e as Error).message})`, {
+    file,
+    where,
+    hint: 'check that the folder exists and is writable',
+    cause: e,
+  });
+}

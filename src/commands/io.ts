@@ -1,7 +1,7 @@
 // Reading domain XML from a file or stdin (bounded: see domain/read), and
 // writing results: to stdout, to -o FILE, or in place (see write-file).
 import { statSync } from 'node:fs';
-import { errnoOf, inputError, usageError, VnetError } from '../errors.js';
+import { cannotWrite, errnoOf, inputError, usageError, VnetError } from '../errors.js';
 import { DomainDoc } from '../domain/doc.js';
 import { inputLabel, readXmlText } from '../domain/read.js';
 import { lockForEdit, writeFileSafely } from './write-file.js';
@@ -87,11 +87,14 @@ function writeOutput(target: string, text: string, inPlace: boolean): void {
   try {
     writeFileSafely(target, text, inPlace ? editLocks.get(target)?.verify : undefined);
   } catch (e) {
-    if (e instanceof VnetError) throw e;
-    const init = { file: target, where: inPlace ? '--in-place' : '-o', hint: 'check that the folder exists and is writable', cause: e };
-    const message = `cannot write (${errnoOf(e) ?? (e as Error).message})`;
     // A bad -o is a bad option value; a file that cannot be rewritten in place is the input's problem.
-    throw inPlace ? inputError('E_WRITE_FAILED', message, init) : usageError('E_WRITE_FAILED', message, init);
+    if (!inPlace || e instanceof VnetError) throw cannotWrite(target, '-o', e);
+    throw inputError('E_WRITE_FAILED', `cannot write (${errnoOf(e) ?? (e as Error).message})`, {
+      file: target,
+      where: '--in-place',
+      hint: 'check that the folder exists and is writable',
+      cause: e,
+    });
   }
 }
 

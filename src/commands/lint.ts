@@ -3,7 +3,7 @@
 // codeclimate, junit). Config file, inline suppression and --ignore apply here.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { MAX_XML_BYTES } from '../domain/read.js';
-import { usageError } from '../errors.js';
+import { cannotWrite, usageError } from '../errors.js';
 import type { HostFacts } from '../host/facts.js';
 import { globMatcher, loadConfig, SCOPES } from '../lint/config.js';
 import type { LintConfig } from '../lint/config.js';
@@ -242,11 +242,7 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
       // Appended, as CI summaries ($GITHUB_STEP_SUMMARY) collect what every step adds.
       appendFileSync(opts.summary, summary);
     } catch (e) {
-      throw usageError('E_WRITE_FAILED', `cannot write the summary (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-        file: opts.summary,
-        where: '--summary',
-        hint: 'check that the folder exists and is writable',
-      });
+      throw cannotWrite(opts.summary, '--summary', e, 'write the summary');
     }
   }
   return result.summary.error > 0 || result.summary.warning > settings.maxWarnings ? 3 : 0;

@@ -1,7 +1,7 @@
 // vnet-virt show: the guests' NICs and the host-side chain behind each, as a
 // terminal tree, Mermaid, DOT or SVG; with --host, compared with what exists.
 import { readdirSync } from 'node:fs';
-import { usageError } from '../errors.js';
+import { cannotWrite, usageError } from '../errors.js';
 import { readHostFacts } from '../host/facts.js';
 import { NETNS_RUN_DIR } from '../netns/scan.js';
 import { topologyOf } from '../show/model.js';
@@ -78,11 +78,7 @@ export async function runShow(inputs: string[], opts: ShowOptions, out: (s: stri
     try {
       writeFileSafely(opts.output, text);
     } catch (e) {
-      throw usageError('E_WRITE_FAILED', `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-        file: opts.output,
-        where: '-o',
-        hint: 'check that the folder exists and is writable',
-      });
+      throw cannotWrite(opts.output, '-o', e);
     }
   }
 }

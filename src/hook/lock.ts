@@ -1,19 +1,12 @@
 // The lock hooks take around their work: host/lock.ts's abstract-socket lock,
 // keyed by the configured `lock` setting and the namespace, with the hook's error.
-import { VnetError, ExitCode } from '../errors.js';
-import { acquireLock as acquire } from '../host/lock.js';
+import { acquireLock as acquire, lockTimeout } from '../host/lock.js';
 import type { HeldLock, LockOptions } from '../host/lock.js';
 
 export { lockHolder, socketName } from '../host/lock.js';
 export type { HeldLock } from '../host/lock.js';
 
-const hookLockError = (key: string, waitMs: number): VnetError =>
-  new VnetError(`could not take the lock within ${waitMs} ms`, {
-    code: 'E_HOOK_LOCK',
-    exitCode: ExitCode.hostFailedUndone,
-    where: `lock ${key}`,
-    hint: 'another vnet-virt hook holds it: see the hook log',
-  });
+const hookLockError = lockTimeout('E_HOOK_LOCK', 'another vnet-virt hook holds it: see the hook log');
 
 export function acquireLock(key: string, opts: LockOptions & { waitMs: number }): Promise<HeldLock> {
   return acquire(key, { timeoutError: hookLockError, ...opts });

@@ -28,13 +28,13 @@ export interface LockOptions {
   holder?: string | undefined;
 }
 
-const lockError = (key: string, waitMs: number): VnetError =>
-  new VnetError(`could not take the lock within ${waitMs} ms`, {
-    code: 'E_LOCK',
-    exitCode: ExitCode.hostFailedUndone,
-    where: `lock ${key}`,
-    hint: 'another vnet-virt process holds it',
-  });
+/** The error a lock wait ends with: one shape, with the caller's code and hint. */
+export const lockTimeout =
+  (code: string, hint: string) =>
+  (key: string, waitMs: number): VnetError =>
+    new VnetError(`could not take the lock within ${waitMs} ms`, { code, exitCode: ExitCode.hostFailedUndone, where: `lock ${key}`, hint });
+
+const lockError = lockTimeout('E_LOCK', 'another vnet-virt process holds it');
 
 /** The abstract socket name for a key: at most 107 bytes, as sockaddr_un allows. */
 export function socketName(key: string): string {

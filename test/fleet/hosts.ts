@@ -12,16 +12,16 @@
 // the fleet makes) and their own libvirtd + virtlogd (listening on TCP for
 // migration). The fleet takes the system tier's one-libvirtd lock for its whole
 // life, so it never overlaps another system test.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run, type RunResult } from '../../src/host/run.js';
 import { cliPath, isRoot, repoRoot, requireOrSkip, runCli } from '../helpers.js';
 import {
-  LIBVIRTD_CONF, QEMU_CONF, exitGuard, identityFiles, processAlive, readPid, releaseLock, requireSystem, shq, takeLock, type LockInfo,
+  LIBVIRTD_CONF, QEMU_CONF, exitGuard, identityFiles, processAlive, readPid, removeThrowaway, requireSystem, shq, takeLock, type LockInfo,
 } from '../system/harness.js';
 
 export const SWITCH_IP = '192.0.2.1';
@@ -128,27 +128,8 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
   let inventory: string | undefined;
 
   const teardown = (): void => {
-    for (const ns of namespaces) {
-      const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
-      for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
-    }
     for (const h of holders) if (h.exitCode === null) h.kill('SIGKILL');
-    for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
-    for (const dir of createdMountpoints.reverse()) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // not empty: someone else uses it now
-      }
-    }
-    rmSync(root, { recursive: true, force: true });
-    releaseLock(lock.owner);
+    removeThrowaway({ namespaces, mountpoints: createdMountpoints, root, lockOwner: lock.owner });
   };
   const guard = exitGuard(teardown);
 

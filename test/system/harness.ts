@@ -288,6 +288,35 @@ export function identityFiles(root: string): { passwd: string; group: string } |
 }
 
 /**
+ * Synchronous teardown of what a test run made (so it also runs from an exit
+ * or signal handler): kills whatever still lives in its namespaces, deletes
+ * them, removes the mount points it created (only when empty: someone else may
+ * use one now) and its temporary root, and frees the one-libvirtd lock.
+ */
+export function removeThrowaway(o: { namespaces: readonly string[]; mountpoints: readonly string[]; root: string; lockOwner: number }): void {
+  for (const ns of o.namespaces) {
+    const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+    for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  for (const ns of o.namespaces) spawnSync('ip', ['netns', 'del', ns]);
+  for (const dir of [...o.mountpoints].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty: someone else uses it now; leave it
+    }
+  }
+  rmSync(o.root, { recursive: true, force: true });
+  releaseLock(o.lockOwner);
+}
+
+/**
  * Runs onExit if the process exits or gets SIGINT/SIGTERM first (a killed test
  * never reaches t.after: leave no daemons behind). claim() is for the orderly
  * stop: true once, and the exit handlers are gone.
@@ -389,24 +418,7 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
   // Synchronous, so it also runs from an exit or signal handler.
   const teardown = (): void => {
     // Whatever still lives in our throwaway netns was started by our daemons (a QEMU left by a failed destroy).
-    const left = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
-    for (const pid of left.split('\n').map(Number).filter((p) => p > 1)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-    spawnSync('ip', ['netns', 'del', ns]);
-    for (const dir of createdMountpoints.reverse()) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // not empty: someone else uses it now; leave it
-      }
-    }
-    rmSync(root, { recursive: true, force: true });
-    releaseLock(lock.owner);
+    removeThrowaway({ namespaces: [ns], mountpoints: createdMountpoints, root, lockOwner: lock.owner });
   };
 
   const guard = exitGuard(() => {
