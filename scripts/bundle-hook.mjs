@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Bundles the compiled hook (dist/src/hook/entry.js and everything it loads)
-// into one file, dist/src/hook/hook.bundle.js, which `hook install` prefers:
-// one file to read and compile instead of ~25 modules to resolve and link
-// (see docs/design.md, "The hook's start-up"). Run after tsc.
+// into one file, dist/src/hook/hook.bundle.cjs, which `hook install` prefers:
+// one file to read and compile instead of ~25 modules to resolve and link, and
+// CommonJS, so node starts no ES module loader for it (see docs/design.md,
+// "The hook's start-up"). hook.bundle.js, the same as an ES module, stays for
+// scripts installed before (they name it). Run after tsc.
 let build;
 try {
   ({ build } = await import('esbuild'));
@@ -12,15 +14,19 @@ try {
   process.exit(0);
 }
 const dir = new URL('../dist/src/hook/', import.meta.url).pathname;
-await build({
-  entryPoints: [`${dir}entry.js`],
-  outfile: `${dir}hook.bundle.js`,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+for (const [format, outfile] of [
+  ['cjs', 'hook.bundle.cjs'],
+  ['esm', 'hook.bundle.js'],
+])
+  await build({
+    entryPoints: [`${dir}entry.js`],
+    outfile: `${dir}${outfile}`,
+    bundle: true,
+    platform: 'node',
+    format,
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });

@@ -7,7 +7,7 @@ import { recordEntries } from '../domain/record.js';
 import { VnetError, ExitCode } from '../errors.js';
 import { intentOf } from '../intent/intent.js';
 import { shellLine } from '../host/quote.js';
-import { run } from '../host/run.js';
+import { now, run } from '../host/run.js';
 import type { Runner, RunResult } from '../host/run.js';
 import { startEarly } from './early.js';
 import { openHookLog } from './log.js';
@@ -93,7 +93,7 @@ export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: 
 export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): Runner {
   let pending = early;
   return async (argv, opts = {}) => {
-    let t0 = performance.now();
+    let t0 = now();
     let r: RunResult;
     let note = '';
     if (pending && !opts.input && argv.length === pending.argv.length && argv.every((a, i) => a === pending!.argv[i])) {
@@ -104,14 +104,14 @@ export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): 
     } else r = await run(argv, opts);
     const batch = opts.input && argv.includes('-batch') ? ` <<< ${opts.input.trim().split('\n').join(' ; ')}` : '';
     const err = r.code !== 0 && r.stderr.trim() ? `: ${r.stderr.trim()}` : '';
-    log(`run ${shellLine(argv)}${batch} -> exit ${r.code} (${Math.round(performance.now() - t0)} ms${note})${err}`);
+    log(`run ${shellLine(argv)}${batch} -> exit ${r.code} (${Math.round(now() - t0)} ms${note})${err}`);
     return r;
   };
 }
 
 export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides): Promise<HookResult> {
-  const started = performance.now();
-  const ms = (): string => `${Math.round(performance.now() - started)} ms`;
+  const started = now();
+  const ms = (): string => `${Math.round(now() - started)} ms`;
   const operation = `${req.op}/${req.sub}`;
   // The planner and executor load while the XML is parsed and checked.
   const provision = import('../host/provision.js');

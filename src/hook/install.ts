@@ -98,7 +98,7 @@ export function runningDaemons(): Daemon[] {
  */
 export function defaultEntry(): string {
   const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
-  const bundle = fileURLToPath(new URL('./hook.bundle.js', import.meta.url));
+  const bundle = fileURLToPath(new URL('./hook.bundle.cjs', import.meta.url));
   try {
     return statSync(bundle).mtimeMs >= statSync(entry).mtimeMs ? bundle : entry;
   } catch {

@@ -6,7 +6,7 @@
 // the next up finishes it (marks it, fixes it), the next down removes it. A run
 // that ends (done, or failed and undone) removes its journal; runs hold the
 // namespace's lock, so every other journal found is one a killed run left.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VnetError, ExitCode } from '../errors.js';
 import type { Link, LinkKind } from './facts.js';
@@ -92,8 +92,17 @@ export function writeJournal(dir: string, entries: readonly JournalEntry[]): str
   return path;
 }
 
+/** unlink, not rmSync: rmSync loads node's rimraf on every call (the hook pays each module it loads). */
+function unlinkIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
 export function removeJournal(path: string): void {
-  rmSync(path, { force: true });
+  unlinkIfThere(path);
 }
 
 /**
@@ -111,7 +120,7 @@ export function pruneJournals(dir: string, resolved: (e: JournalEntry) => boolea
 function prune(dir: string, resolved: (e: JournalEntry) => boolean, except?: string): void {
   // A run killed while writing its journal leaves the temporary file: it had created nothing yet.
   try {
-    for (const n of readdirSync(dir)) if (n.endsWith('.tmp') && join(dir, n) !== `${except}.tmp`) rmSync(join(dir, n), { force: true });
+    for (const n of readdirSync(dir)) if (n.endsWith('.tmp') && join(dir, n) !== `${except}.tmp`) unlinkIfThere(join(dir, n));
   } catch {
     return;
   }
@@ -119,15 +128,16 @@ function prune(dir: string, resolved: (e: JournalEntry) => boolean, except?: str
     if (j.path === except) continue;
     const left = j.entries.filter((e) => !resolved(e));
     if (left.length === j.entries.length) continue;
-    if (left.length === 0) rmSync(j.path, { force: true });
+    if (left.length === 0) unlinkIfThere(j.path);
     else {
       writeFileSync(`${j.path}.tmp`, JSON.stringify({ entries: left }) + '\n', { mode: 0o600 });
       renameSync(`${j.path}.tmp`, j.path);
     }
   }
   try {
-    if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+    // Fails when another run wrote a journal meanwhile (ENOTEMPTY): it stays.
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
   } catch {
-    // no folder: nothing was pending
+    // no folder, or not empty: nothing to remove
   }
 }

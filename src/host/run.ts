@@ -35,6 +35,13 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   });
 }
 
+/**
+ * Milliseconds on a monotonic clock. Not `performance.now()`: the first touch
+ * of the global `performance` loads perf_hooks (nine internal modules), which
+ * the hook would pay on every VM start.
+ */
+export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /** `ip ARGS`, or `ip -n NS ARGS` inside a namespace. */
 export function ipArgv(netns: string | undefined, args: readonly string[]): string[] {
   return netns ? ['ip', '-n', netns, ...args] : ['ip', ...args];

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { VnetError } from '../../src/errors.js';
 import { DEFAULT_CONFIG, envName, loadSettings, parseConfig } from '../../src/hook/settings.js';
 import { failureLine, HookTimeout, loggingRunner, settleWithin } from '../../src/hook/action.js';
+import { now } from '../../src/host/run.js';
 
 const noFile = (): string => {
   throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
@@ -74,7 +75,7 @@ test('settleWithin: an aborted call that never settles becomes a leftovers error
 test('the logging runner hands the early probe to the first matching call only, and logs every command', async () => {
   const lines: string[] = [];
   const argv = ['ip', '-j', '-d', 'link', 'show'];
-  const early = { argv, startedAt: performance.now(), result: Promise.resolve({ argv, code: 0, stdout: '[]', stderr: '' }) };
+  const early = { argv, startedAt: now(), result: Promise.resolve({ argv, code: 0, stdout: '[]', stderr: '' }) };
   const runner = loggingRunner((l) => lines.push(l), early);
   const first = await runner(argv);
   assert.deepEqual([first.code, first.stdout], [0, '[]']);
