@@ -88,25 +88,37 @@ export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: 
 /**
  * Runs commands like `run`, logging each: the command (an ip batch's lines
  * inline), exit code, duration. The first call for the early probe's argv
- * gets the early result.
+ * gets the early result; the first `ip -batch -` gets the batch started early.
  */
 export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): Runner {
   let pending = early;
+  let batch = early?.batch;
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
   return async (argv, opts = {}) => {
     let t0 = now();
     let r: RunResult;
     let note = '';
-    if (pending && !opts.input && argv.length === pending.argv.length && argv.every((a, i) => a === pending!.argv[i])) {
+    if (pending && !opts.input && same(argv, pending.argv)) {
       t0 = pending.startedAt;
       r = await pending.result;
       note = ', started early';
       pending = undefined;
+    } else if (batch && opts.input !== undefined && same(argv, (await batch).argv)) {
+      r = await (await batch).finish(opts.input, opts.signal);
+      note = ', started early';
+      batch = undefined;
     } else r = await run(argv, opts);
-    const batch = opts.input && argv.includes('-batch') ? ` <<< ${opts.input.trim().split('\n').join(' ; ')}` : '';
+    const lines = opts.input && argv.includes('-batch') ? ` <<< ${opts.input.trim().split('\n').join(' ; ')}` : '';
     const err = r.code !== 0 && r.stderr.trim() ? `: ${r.stderr.trim()}` : '';
-    log(`run ${shellLine(argv)}${batch} -> exit ${r.code} (${Math.round(now() - t0)} ms${note})${err}`);
+    log(`run ${shellLine(argv)}${lines} -> exit ${r.code} (${Math.round(now() - t0)} ms${note})${err}`);
     return r;
   };
+}
+
+/** Ends the early batch when no plan step used it: ip reads no command and exits 0. */
+async function closeEarlyBatch(early: EarlyProbe): Promise<void> {
+  const started = await early.batch?.catch(() => undefined);
+  if (started) void started.finish('');
 }
 
 export async function runHookAction(req: HookRequest, io: HookIO, overrides: HookOverrides): Promise<HookResult> {
@@ -172,6 +184,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
     return { code, outcome: 'failed' };
   } finally {
     clearTimeout(timer);
+    if (early) void closeEarlyBatch(early.probe);
     early?.lock?.then((l) => l.release(), () => {});
     fileLog?.close();
   }

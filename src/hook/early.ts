@@ -2,8 +2,9 @@
 // bridges (one may delete a bridge it made while another plans a port on it),
 // so every change to the host happens under the lock, and the host is read
 // under it too. The probe (`ip -j -d link show`) starts the moment the lock is
-// held, while the provisioner's modules are still loading.
-import { ipArgv, now, run } from '../host/run.js';
+// held, while the provisioner's modules are still loading, and so does the
+// `ip -batch -` that later gets the plan's commands (unused, it gets none).
+import { ipArgv, now, run, startRun } from '../host/run.js';
 import { acquireLock } from './lock.js';
 import type { Early, EarlyProbe } from './types.js';
 
@@ -14,7 +15,10 @@ export function startEarly(opts: { lockName: string; timeoutMs: number; netns: s
   const lock = acquireLock(`${opts.lockName}@${opts.netns ?? ''}`, { waitMs: opts.timeoutMs, holder: opts.holder });
   lock.catch(() => {});
   const probe: EarlyProbe = { argv, startedAt: 0, result: lock.then(() => ((probe.startedAt = now()), run(argv))) };
+  // The batch's start (fork, exec, ip's own start-up) overlaps the probe and the planning instead of following them.
+  probe.batch = lock.then(() => startRun(ipArgv(opts.netns, ['-batch', '-'])));
   // A lock that times out is reported once, by runHookAction; its probe must not also be an unhandled rejection.
   probe.result.catch(() => {});
+  probe.batch.catch(() => {});
   return { lock, probe };
 }

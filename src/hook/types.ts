@@ -1,7 +1,7 @@
 // What the hook's parts hand each other. Types only: dispatch, action and early
 // all import this file and none of them imports another's types (no import circle).
 import type { HeldLock } from './lock.js';
-import type { RunResult } from '../host/run.js';
+import type { RunResult, StartedRun } from '../host/run.js';
 import type { HookSettings } from './settings.js';
 
 export type HookAction = 'up' | 'down';
@@ -40,11 +40,16 @@ export interface HookRequest {
   xml: string;
 }
 
-/** The host probe (`ip -j -d link show`), started as soon as the lock is held. */
+/**
+ * The host probe (`ip -j -d link show`), started as soon as the lock is held,
+ * and beside it the `ip -batch -` that will take the plan's commands: it
+ * starts while the probe runs and the plan is made, and waits for its input.
+ */
 export interface EarlyProbe {
   argv: string[];
   startedAt: number;
   result: Promise<RunResult>;
+  batch?: Promise<StartedRun> | undefined;
 }
 
 /** The lock (none for a dry run) and the probe that runs under it. */

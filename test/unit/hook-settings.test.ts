@@ -1,10 +1,13 @@
 // Hook settings: defaults, config file, environment; bad values are one-line errors.
 import { test } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { VnetError } from '../../src/errors.js';
 import { DEFAULT_CONFIG, envName, loadSettings, parseConfig } from '../../src/hook/settings.js';
 import { failureLine, HookTimeout, loggingRunner, settleWithin } from '../../src/hook/action.js';
-import { now } from '../../src/host/run.js';
+import { now, run, startRun } from '../../src/host/run.js';
 
 const noFile = (): string => {
   throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
@@ -88,4 +91,41 @@ test('the logging runner hands the early probe to the first matching call only, 
   const batch = await loggingRunner((l) => lines.push(l))(['true', '-batch', '-'], { input: 'link add a\nlink set a up\n' });
   assert.equal(batch.code, 0);
   assert.match(lines[2]!, /^run true -batch - <<< link add a ; link set a up -> exit 0 \(\d+ ms\)$/);
+});
+
+test('the logging runner gives the first batch call to the batch started early: the same process gets the input', async () => {
+  const lines: string[] = [];
+  const argv = ['ip', '-j', '-d', 'link', 'show'];
+  // A stand-in for `ip -batch -` that counts its starts in a file and prints its input.
+  const dir = mkdtempSync(join(tmpdir(), 'vnet-early-'));
+  const starts = join(dir, 'starts');
+  const batchArgv = ['sh', '-c', `echo started >> '${starts}'; cat`, '-batch'];
+  try {
+    const started = startRun(batchArgv);
+    const early = { argv, startedAt: now(), result: Promise.resolve({ argv, code: 0, stdout: '[]', stderr: '' }), batch: Promise.resolve(started) };
+    const runner = loggingRunner((l) => lines.push(l), early);
+    const r = await runner(batchArgv, { input: 'link add a\n' });
+    assert.deepEqual([r.code, r.stdout, readFileSync(starts, 'utf8')], [0, 'link add a\n', 'started\n']);
+    assert.match(lines[0]!, /^run sh -c .* -batch <<< link add a -> exit 0 \(\d+ ms, started early\)$/);
+    // Once used, it is not used again: the next call starts its own process.
+    const again = await runner(batchArgv, { input: 'x\n' });
+    assert.deepEqual([again.code, again.stdout, readFileSync(starts, 'utf8')], [0, 'x\n', 'started\nstarted\n']);
+    assert.doesNotMatch(lines[1]!, /started early/);
+    // finish() a second time only waits for the same result.
+    assert.equal(await started.finish('more\n'), r);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a run started early and finished with nothing reads no input; aborting it gives what run gives on abort', async () => {
+  const empty = await startRun(['cat']).finish('');
+  assert.deepEqual([empty.code, empty.stdout], [0, '']);
+  const c = new AbortController();
+  const slow = startRun(['sleep', '5']);
+  const p = slow.finish('', c.signal);
+  c.abort();
+  const [a, b] = await Promise.all([p, run(['sleep', '5'], { signal: AbortSignal.abort() })]);
+  assert.equal(a.code, 127);
+  assert.deepEqual([a.code, a.stderr], [b.code, b.stderr]);
 });
