@@ -5,13 +5,15 @@
 //    netns (via ip netns exec, as libvirtd's namespace): vnet-virt's installed
 //    hook vs a bash hook running the same ip commands one by one, and vs the
 //    hook as installs before the bundle ran it (`exec node entry.js`, unbundled);
-//    bare `ip netns exec NS node -e 0` as the floor.
+//    bare `ip netns exec NS node -e 0` as the floor. VNET_BENCH_BEFORE=an older
+//    build's dist/src/hook/hook.bundle.js adds that build, installed the same way.
 // 2. prepare begin for a domain without a record vs `node -e 0`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchLine } from '../table.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const cli = join(repo, 'dist/src/cli/main.js');
@@ -61,7 +63,7 @@ try {
   execFileSync(process.execPath, [cli, 'hook', 'install', '--hooks-dir', hooks, ...settings], { env });
   const hook = join(hooks, 'qemu.d', 'vnet-virt');
   const script = readFileSync(hook, 'utf8');
-  const bundled = script.includes('hook.bundle.js');
+  const bundled = /hook\.bundle\.c?js'/.test(script);
   // What installs wrote before: exec node on the unbundled entry, no sh pre-check.
   const oldHook = join(dir, 'old-hook');
   writeFileSync(
@@ -69,6 +71,13 @@ try {
     ['#!/bin/sh', ...script.split('\n').filter((l) => l.startsWith('export VNET_VIRT_HOOK_')), `exec '${process.execPath}' '${join(repo, 'dist/src/hook/entry.js')}' "$@"`].join('\n') + '\n',
   );
   chmodSync(oldHook, 0o755);
+  // VNET_BENCH_BEFORE=path/to/an older build's hook entry (or bundle): the same script, run on that entry.
+  const before = process.env['VNET_BENCH_BEFORE'];
+  const beforeHook = join(dir, 'before-hook');
+  if (before) {
+    writeFileSync(beforeHook, script.replace(/^entry=.*$/m, `entry='${before.replace(/'/g, `'\\''`)}'`));
+    chmodSync(beforeHook, 0o755);
+  }
   const tapXmlFile = join(repo, 'fixtures/hook/tap1.xml');
   const tapXml = readFileSync(tapXmlFile, 'utf8');
   const mvtXml = readFileSync(join(repo, 'fixtures/hook/mvt1.xml'), 'utf8');
@@ -96,6 +105,7 @@ try {
     v('hook, one tap (ip netns exec)', inNs(hook, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap),
     v('hook, veth + macvtap', inNs(hook, 'bench2', 'prepare', 'begin', '-'), mvtXml, delMvt),
     v('old install, one tap', inNs(oldHook, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap),
+    ...(before ? [v('before build, one tap', inNs(beforeHook, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap)] : []),
     v('bash hook, same ip commands', inNs(bash, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap),
     v('node -e 0 (ip netns exec)', inNs(process.execPath, '-e', '0')),
     v('hook, domain without record', [hook, 'plain', 'prepare', 'begin', '-'], plainXml),
@@ -130,6 +140,9 @@ try {
     );
   console.log(`  (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} CPUs: wall times stretch with load)`);
   const nodeNs = m['node -e 0 (ip netns exec)']!;
+  const cpu = (name: string): number => variants.find((x) => x.name === name)!.cpuMs / RUNS;
+  const tapCpu = cpu('hook, one tap (ip netns exec)');
+  const nodeNsCpu = cpu('node -e 0 (ip netns exec)');
   const node = m['node -e 0']!;
   const aim = (label: string, value: string, goal: string, met: boolean): void =>
     console.log(`${label.padEnd(38)} ${value.padStart(9)}   (aim ${goal}) ${met ? 'met' : 'MISSED'}`);
@@ -142,6 +155,19 @@ try {
   console.log(`old install, one tap - bare node:      ${(m['old install, one tap']! - nodeNs).toFixed(1).padStart(6)} ms`);
   console.log(`old install, no record / node -e 0:    ${(m['old install, without record']! / node).toFixed(2).padStart(6)}x`);
   console.log(`one-tap prepare / bash hook:           ${(m['hook, one tap (ip netns exec)']! / m['bash hook, same ip commands']!).toFixed(2).padStart(6)}x`);
+  const row = (what: string, value: number, anchor: string, anchorValue: number, ratio: number | null, aimText: string) => ({ what, value, unit: 'ms', anchor, anchorValue, ratio, aim: aimText });
+  console.log(
+    benchLine('hook', [
+      row('call without a record', m['hook, domain without record']!, 'node -e 0', node, ratio, '<= 1.10x'),
+      // The ratio column of the prepares is the difference to bare node, in ms: the aim is a difference.
+      // The prepares' aims are differences: the value is the time over bare node.
+      row('one-tap prepare begin, over bare node', tap, 'node -e 0 in the netns', nodeNs, null, '<= 25 ms'),
+      row('veth + macvtap prepare begin, over bare node', mvt, 'node -e 0 in the netns', nodeNs, null, '<= 35 ms'),
+      row('one-tap prepare, CPU per call', tapCpu, 'bare node CPU', nodeNsCpu, tapCpu / nodeNsCpu, ''),
+      ...(before ? [row('one-tap prepare', m['hook, one tap (ip netns exec)']!, 'the build in VNET_BENCH_BEFORE', m['before build, one tap']!, m['hook, one tap (ip netns exec)']! / m['before build, one tap']!, '')] : []),
+      row('one-tap prepare', m['hook, one tap (ip netns exec)']!, 'bash hook, same ip commands', m['bash hook, same ip commands']!, m['hook, one tap (ip netns exec)']! / m['bash hook, same ip commands']!, ''),
+    ]),
+  );
 } finally {
   spawnSync('ip', ['netns', 'del', ns]);
   rmSync(dir, { recursive: true, force: true });
