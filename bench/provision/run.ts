@@ -9,13 +9,14 @@
 //   - 20 concurrent hook `prepare begin`s (20 one-tap domains), as a host
 //     booting 20 autostart guests: p50 / p99 against one prepare alone.
 //   node dist/bench/provision/run.js [--sizes 100,1000,5000] [--rounds 3]
+// A bridge takes at most 1,024 ports: 500 domains a bridge (br0, br1, ...).
 // VNET_BENCH_CLI=path/to/main.js measures another build (a before/after pair).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDomains } from './domains.js';
+import { bridgesFor, makeDomains } from './domains.js';
 import { benchLine, median, percentile } from '../table.js';
 import type { BenchRow } from '../table.js';
 
@@ -44,7 +45,7 @@ function timed(argv: string[], input?: string, allowExit: number[] = [0]): Timed
   const t0 = process.hrtime.bigint();
   const r = spawnSync(full[0]!, full.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20, input, env: { ...process.env, VNET_BENCH_CPU_FILE: cpuFile } });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (!allowExit.includes(r.status ?? -1)) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(0, 2000)}`);
+  if (!allowExit.includes(r.status ?? -1)) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
   let cpuMs: number | undefined;
   try {
     const u = JSON.parse(readFileSync(cpuFile, 'utf8')) as { user: number; system: number };
@@ -79,6 +80,12 @@ const say = (s: string): void => console.log(s);
 async function scale(ns: string, root: string, n: number): Promise<void> {
   const dir = join(root, `d${n}`);
   await makeDomains(dir, n);
+  // Bridges other than br0 (made at the start) for sizes beyond one bridge's ports.
+  for (const br of bridgesFor(n).slice(1)) {
+    if (spawnSync('ip', ['-n', ns, 'link', 'show', br], { stdio: 'ignore' }).status === 0) continue;
+    execFileSync('ip', ['-n', ns, 'link', 'add', br, 'type', 'bridge']);
+    execFileSync('ip', ['-n', ns, 'link', 'set', br, 'up']);
+  }
   const empty = deviceCount(ns);
   const ours: number[] = [];
   const raw: number[] = [];

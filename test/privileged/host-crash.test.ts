@@ -3,14 +3,16 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainDoc } from '../../src/domain/doc.js';
 import { down, up } from '../../src/host/provision.js';
-import { cliPath, ipIn, linksIn, requireRoot, runCli, seededRandom, tempDir, withNetns } from '../helpers.js';
+import { cliPath, ipIn, linksIn, repoRoot, requireRoot, runCli, seededRandom, tempDir, withNetns } from '../helpers.js';
 import { attach, domainFile, link, MARK, names } from './host-lib.js';
+
+const hookEntry = join(repoRoot, 'dist/src/hook/entry.js');
 
 const exited = (c: ChildProcess): Promise<number | null> => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(c.exitCode) : c.on('exit', (code) => resolve(code))));
 
@@ -120,6 +122,83 @@ test('kill -9 of up (and its ip child) at 50 seeded moments: a plain down leaves
         assert.deepEqual(names(ns), [], `down after up: ${why}`);
       }
       assert.deepEqual(journalsOf(ns), [], `no journal is left once down is done: ${why}: ${journalsOf(ns).map((d) => readdirSync(join(process.env.VNET_VIRT_STATE_DIR!, 'pending', d)).join(' '))}`);
+    }
+  });
+});
+
+/** The children of `pid`, read from /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Runs the hook's `prepare begin` (as libvirt would, the XML on stdin) and
+ * kills it with SIGKILL at a random moment of a whole run: its process group
+ * (node and its ip children: the probe, and the ip -batch started beside it),
+ * or node alone, as when libvirt kills the hook; orphaned ip children then
+ * read the end of their input and exit, and they are waited for.
+ */
+async function killedHook(xml: string, env: NodeJS.ProcessEnv, rand: () => number, wholeRunMs: number): Promise<string> {
+  const c = spawn(process.execPath, [hookEntry, 'web1', 'prepare', 'begin', '-'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+  c.stdin!.end(xml);
+  const done = exited(c);
+  const ms = rand() * wholeRunMs;
+  const group = rand() < 0.5;
+  await sleep(ms);
+  const orphans = childrenOf(c.pid!);
+  try {
+    process.kill(group ? -c.pid! : c.pid!, 'SIGKILL');
+  } catch {
+    // it had ended
+  }
+  await done;
+  for (const pid of orphans) for (let i = 0; i < 400 && existsSync(`/proc/${pid}`); i++) await sleep(25);
+  return `${group ? 'node and its children' : 'node alone'}, ${ms.toFixed(0)} ms after the start`;
+}
+
+test('kill -9 of a hook prepare (node alone, or with its ip children) at 24 seeded moments: a plain down leaves nothing, a plain up completes the set', async (t) => {
+  if (!requireRoot(t)) return;
+  const file = crashDomain(t);
+  const xml = readFileSync(file, 'utf8');
+  const doc = DomainDoc.parse(xml, file);
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const seed = Number(process.env.VNET_KILL_SEED ?? 20261130);
+  const rand = seededRandom(seed);
+  await withNetns(async (ns) => {
+    const env = {
+      ...process.env,
+      VNET_VIRT_HOOK_CONFIG: join(dir, 'none.conf'),
+      VNET_VIRT_HOOK_LOG: join(dir, 'hook.log'),
+      VNET_VIRT_HOOK_LOCK: join(dir, 'hook.lock'),
+      VNET_VIRT_HOOK_NETNS: ns,
+      VNET_VIRT_HOOK_CREATE_BRIDGE: 'yes',
+    };
+    const t0 = Date.now();
+    const whole = spawnSync(process.execPath, [hookEntry, 'web1', 'prepare', 'begin', '-'], { input: xml, env, encoding: 'utf8' });
+    assert.equal(whole.status, 0, whole.stderr);
+    const wholeRunMs = Date.now() - t0;
+    assertComplete(ns, 'a whole hook prepare');
+    // The batch started beside the probe took the plan's commands.
+    assert.match(readFileSync(join(dir, 'hook.log'), 'utf8'), /run ip -n \S+ -batch - <<< .* -> exit 0 \(\d+ ms, started early\)/);
+    await down([doc], { netns: ns, log: () => {} });
+    for (let trial = 0; trial < 24; trial++) {
+      const when = await killedHook(xml, env, rand, wholeRunMs);
+      const why = `trial ${trial} (seed ${seed}), killed ${when}`;
+      if (trial % 2 === 0) {
+        await down([doc], { netns: ns, log: () => {} });
+        assert.deepEqual(names(ns), [], `a plain down leaves nothing: ${why}`);
+      } else {
+        await up([doc], { netns: ns, createBridge: true, log: () => {} });
+        assertComplete(ns, `a plain up completes the set: ${why}`);
+        await down([doc], { netns: ns, log: () => {} });
+        assert.deepEqual(names(ns), [], `down after up: ${why}`);
+      }
+      assert.deepEqual(journalsOf(ns), [], `no journal is left once down is done: ${why}`);
     }
   });
 });
