@@ -95,6 +95,20 @@ const journalsOf = (ns: string): string[] => {
   }
 };
 
+/** After a killed run: even trials a plain down leaves nothing, odd ones a plain up completes the set; no journal is left. */
+async function afterKill(ns: string, doc: DomainDoc, trial: number, why: string): Promise<void> {
+  if (trial % 2 === 0) {
+    await down([doc], { netns: ns, log: () => {} });
+    assert.deepEqual(names(ns), [], `a plain down leaves nothing: ${why}`);
+  } else {
+    await up([doc], { netns: ns, createBridge: true, log: () => {} });
+    assertComplete(ns, `a plain up completes the set: ${why}`);
+    await down([doc], { netns: ns, log: () => {} });
+    assert.deepEqual(names(ns), [], `down after up: ${why}`);
+  }
+  assert.deepEqual(journalsOf(ns), [], `no journal is left once down is done: ${why}: ${journalsOf(ns).map((d) => readdirSync(join(process.env.VNET_VIRT_STATE_DIR!, 'pending', d)).join(' '))}`);
+}
+
 test('kill -9 of up (and its ip child) at 50 seeded moments: a plain down leaves nothing, a plain up completes the set', async (t) => {
   if (!requireRoot(t)) return;
   const file = crashDomain(t);
@@ -111,17 +125,7 @@ test('kill -9 of up (and its ip child) at 50 seeded moments: a plain down leaves
     assert.deepEqual(names(ns), []);
     for (let trial = 0; trial < 50; trial++) {
       const when = await killedUp(args, rand, wholeRunMs);
-      const why = `trial ${trial} (seed ${seed}), killed ${when}`;
-      if (trial % 2 === 0) {
-        await down([doc], { netns: ns, log: () => {} });
-        assert.deepEqual(names(ns), [], `a plain down leaves nothing: ${why}`);
-      } else {
-        await up([doc], { netns: ns, createBridge: true, log: () => {} });
-        assertComplete(ns, `a plain up completes the set: ${why}`);
-        await down([doc], { netns: ns, log: () => {} });
-        assert.deepEqual(names(ns), [], `down after up: ${why}`);
-      }
-      assert.deepEqual(journalsOf(ns), [], `no journal is left once down is done: ${why}: ${journalsOf(ns).map((d) => readdirSync(join(process.env.VNET_VIRT_STATE_DIR!, 'pending', d)).join(' '))}`);
+      await afterKill(ns, doc, trial, `trial ${trial} (seed ${seed}), killed ${when}`);
     }
   });
 });
@@ -188,17 +192,7 @@ test('kill -9 of a hook prepare (node alone, or with its ip children) at 24 seed
     await down([doc], { netns: ns, log: () => {} });
     for (let trial = 0; trial < 24; trial++) {
       const when = await killedHook(xml, env, rand, wholeRunMs);
-      const why = `trial ${trial} (seed ${seed}), killed ${when}`;
-      if (trial % 2 === 0) {
-        await down([doc], { netns: ns, log: () => {} });
-        assert.deepEqual(names(ns), [], `a plain down leaves nothing: ${why}`);
-      } else {
-        await up([doc], { netns: ns, createBridge: true, log: () => {} });
-        assertComplete(ns, `a plain up completes the set: ${why}`);
-        await down([doc], { netns: ns, log: () => {} });
-        assert.deepEqual(names(ns), [], `down after up: ${why}`);
-      }
-      assert.deepEqual(journalsOf(ns), [], `no journal is left once down is done: ${why}`);
+      await afterKill(ns, doc, trial, `trial ${trial} (seed ${seed}), killed ${when}`);
     }
   });
 });
