@@ -8,7 +8,7 @@
 //     (JavaScript, GC, start-up; not its ip child) as the JS share;
 //   - 20 concurrent hook `prepare begin`s (20 one-tap domains), as a host
 //     booting 20 autostart guests: p50 / p99 against one prepare alone.
-//   node dist/bench/provision/run.js [--sizes 100,1000,5000] [--rounds 3]
+//   node dist/bench/provision/run.js [--sizes 100,1000,5000|none] [--rounds 3]
 // A bridge takes at most 1,024 ports: 500 domains a bridge (br0, br1, ...).
 // VNET_BENCH_CLI=path/to/main.js measures another build (a before/after pair).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -27,7 +27,8 @@ const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
-const SIZES = arg('--sizes', '100,1000,5000').split(',').map(Number);
+// --sizes none: only the concurrent hook prepares.
+const SIZES = arg('--sizes', '100,1000,5000').split(',').map(Number).filter((n) => n > 0);
 const ROUNDS = Number(arg('--rounds', '3'));
 const CONCURRENT = 20;
 
