@@ -1,6 +1,7 @@
 // The hook's CommonJS bundle (what `hook install` points libvirt at) behaves as
 // the unbundled entry, and starts without node's ES module loader or perf_hooks.
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,14 @@ const CALLS: { args: string[]; input: string; env?: Record<string, string> }[] =
   { args: ['bench1', 'prepare', 'begin', '-'], input: tap1, env: { VNET_VIRT_HOOK_TIMEOUT: 'soon' } },
 ];
 
+/** The bundle is there (npm test builds it; in CI its absence fails). */
+function haveBundle(t: TestContext): boolean {
+  if (existsSync(bundle)) return true;
+  assert.ok(!process.env.CI, 'npm test builds the bundle (scripts/bundle-hook.mjs)');
+  t.skip('no bundle: run npm run build');
+  return false;
+}
+
 function call(file: string, c: (typeof CALLS)[number], dir: string, preload: string[] = []) {
   const env = { ...process.env, VNET_VIRT_HOOK_CONFIG: join(dir, 'none.conf'), VNET_VIRT_HOOK_LOG: join(dir, 'hook.log'), ...c.env };
   const r = spawnSync(process.execPath, [...preload, file, ...c.args], { input: c.input, env, encoding: 'utf8' });
@@ -27,11 +36,7 @@ function call(file: string, c: (typeof CALLS)[number], dir: string, preload: str
 }
 
 test('hook install points at the CommonJS bundle when it is fresh, and the bundle answers every call as the entry does', (t) => {
-  if (!existsSync(bundle)) {
-    assert.ok(!process.env.CI, 'npm test builds the bundle (scripts/bundle-hook.mjs)');
-    t.skip('no bundle: run npm run build');
-    return;
-  }
+  if (!haveBundle(t)) return;
   const { dir, cleanup } = tempDir();
   try {
     assert.ok([bundle, entry].includes(defaultEntry()));
@@ -43,11 +48,7 @@ test('hook install points at the CommonJS bundle when it is fresh, and the bundl
 });
 
 test('the bundle loads no ES module loader and no perf_hooks on a call with a record', (t) => {
-  if (!existsSync(bundle)) {
-    assert.ok(!process.env.CI, 'npm test builds the bundle (scripts/bundle-hook.mjs)');
-    t.skip('no bundle: run npm run build');
-    return;
-  }
+  if (!haveBundle(t)) return;
   const { dir, cleanup } = tempDir();
   try {
     const list = join(dir, 'modules');
