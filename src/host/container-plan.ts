@@ -12,6 +12,7 @@ import { MARKER_PREFIX, MAX_ALIAS_BYTES } from '../intent/owner.js';
 import { ipArgv } from './run.js';
 import type { Effect, Note, Plan, Step } from './step.js';
 import { fnv1a } from './fnv.js';
+import { bridgePortMac } from './port-mac.js';
 
 /** The container: a named namespace (`ip netns`) or the namespace of a process. */
 export type Target = { kind: 'netns'; name: string; spec: string } | { kind: 'pid'; pid: number; spec: string };
@@ -227,7 +228,8 @@ export function planVeth(spec: VethSpec, facts: ContainerFacts): Plan {
     return { kind: 'up', netns: facts.netns, steps: s.steps, notes: [] };
   }
   s.host(
-    ['link', 'add', 'dev', hostEnd, 'type', 'veth', 'peer', 'name', containerEnd, ...(spec.mac ? ['address', spec.mac] : []), 'netns', netnsArg(target)],
+    // A host end that joins a bridge is born with a MAC that cannot become the bridge's (port-mac.ts).
+    ['link', 'add', 'dev', hostEnd, ...(bridge !== undefined ? ['address', bridgePortMac(spec.mac, hostEnd)] : []), 'type', 'veth', 'peer', 'name', containerEnd, ...(spec.mac ? ['address', spec.mac] : []), 'netns', netnsArg(target)],
     hostEnd,
     `create veth pair ${hostEnd}/${containerEnd} with ${containerEnd} in ${s.label}`,
     { type: 'create', device: hostEnd },

@@ -4,6 +4,7 @@ import type { HostFacts, Link } from './facts.js';
 import { isOurs, isPendingFor } from './marker.js';
 import type { Effect } from './step.js';
 import type { Want } from './wants.js';
+import { bridgePortMac } from './port-mac.js';
 
 export const DRIFT_KINDS = [
   'missing',
@@ -110,7 +111,15 @@ export function driftsOf(want: Want, facts: HostFacts): Drift[] {
       undoEffect: { type: 'set', device: want.name, field: 'mac', value: link.mac },
     });
   };
-  const onBridge = (dev: string, l: Link, bridge: string | undefined): void => {
+  const onBridge = (dev: string, l: Link, bridge: string | undefined, portMac?: string): void => {
+    // A tap an interrupted up created joins with the MAC up gives it (port-mac.ts); someone's device keeps its own.
+    if (bridge !== undefined && l.master !== bridge && portMac !== undefined && l.mac !== portMac && isPendingFor(l, facts, owner))
+      add(dev, 'mac', portMac, l.mac, `${dev} has MAC ${show(l.mac)}, not ${portMac}, which keeps it from becoming ${bridge}'s MAC`, {
+        args: set(dev, 'address', portMac),
+        undo: set(dev, 'address', l.mac ?? portMac),
+        effect: { type: 'set', device: dev, field: 'mac', value: portMac },
+        undoEffect: { type: 'set', device: dev, field: 'mac', value: l.mac },
+      });
     if (bridge !== undefined && l.master !== bridge)
       add(dev, 'bridge', bridge, l.master, `${dev} is not on bridge ${bridge} (on ${l.master ?? 'no bridge'})`, masterFix(dev, l, bridge));
   };
@@ -144,7 +153,7 @@ export function driftsOf(want: Want, facts: HostFacts): Drift[] {
           effect: { type: 'set', device: want.name, field: 'mtu', value: want.mtu },
           undoEffect: { type: 'set', device: want.name, field: 'mtu', value: link.mtu },
         });
-      onBridge(want.name, link, want.bridge);
+      onBridge(want.name, link, want.bridge, bridgePortMac(want.mac, want.name));
       isUp(want.name, link);
       return out;
     }

@@ -12,6 +12,7 @@ import type { Effect, Note, Plan, Step } from './step.js';
 import { at, wantsOf } from './wants.js';
 import type { Origin, Want } from './wants.js';
 import { fnv1a } from './fnv.js';
+import { bridgePortMac } from './port-mac.js';
 
 type SetField = Extract<Effect, { type: 'set' }>['field'];
 
@@ -72,6 +73,7 @@ function createSteps(s: StepList, want: Want, marker: string): void {
   const { from, name } = want;
   const mark = (dev: string): void => s.then(from, dev, `mark ${dev} as ${from.domain.label}'s`, 'alias', marker, 'alias', marker);
   const up = (dev: string): void => s.then(from, dev, `bring ${dev} up`, 'up', true, 'up');
+  const portMac = (dev: string, mac: string): void => s.then(from, dev, `set the MAC of ${dev} to ${mac}`, 'mac', mac, 'address', mac);
   switch (want.kind) {
     case 'bridge':
       s.add(from, name, `create bridge ${name}`, ['link', 'add', 'name', name, 'type', 'bridge'], del(name), { type: 'create', device: name });
@@ -89,12 +91,17 @@ function createSteps(s: StepList, want: Want, marker: string): void {
       );
       mark(name);
       if (want.mtu !== undefined) s.then(from, name, `set the MTU of ${name} to ${want.mtu}`, 'mtu', want.mtu, 'mtu', String(want.mtu));
-      if (want.bridge !== undefined) s.then(from, name, `put ${name} on bridge ${want.bridge}`, 'master', want.bridge, 'master', want.bridge);
+      if (want.bridge !== undefined) {
+        // Before it joins: a random MAC could become the bridge's (port-mac.ts).
+        portMac(name, bridgePortMac(want.mac, name));
+        s.then(from, name, `put ${name} on bridge ${want.bridge}`, 'master', want.bridge, 'master', want.bridge);
+      }
       up(name);
       return;
     case 'veth':
       // Deleting either end deletes the pair, so one undo covers both.
-      s.add(from, name, `create veth pair ${name}/${want.peer}`, ['link', 'add', 'dev', name, 'type', 'veth', 'peer', 'name', want.peer], del(name), {
+      // The peer joins the bridge: born with a MAC that cannot become the bridge's (port-mac.ts).
+      s.add(from, name, `create veth pair ${name}/${want.peer}`, ['link', 'add', 'dev', name, 'type', 'veth', 'peer', 'name', want.peer, 'address', bridgePortMac(want.mac, want.peer)], del(name), {
         type: 'create',
         device: name,
       });

@@ -18,8 +18,8 @@ export type Want =
    * by hand), which may then also be a macvtap whose MAC is the guest's.
    */
   | { kind: 'tap'; name: string; multiQueue: boolean; queues: number; mtu: number | undefined; bridge: string | undefined; mac: string | undefined; recorded: boolean; from: Origin }
-  /** A veth pair: `name` carries the macvtap, `peer` joins `bridge`. */
-  | { kind: 'veth'; name: string; peer: string; bridge: string | undefined; from: Origin }
+  /** A veth pair: `name` carries the macvtap (whose guest MAC is `mac`), `peer` joins `bridge`. */
+  | { kind: 'veth'; name: string; peer: string; bridge: string | undefined; mac: string; from: Origin }
   /** A device a macvtap sits on that vnet-virt does not create: it must exist. */
   | { kind: 'lower'; name: string; from: Origin }
   | { kind: 'macvtap'; name: string; lower: string; mac: string; mode: MacvtapMode; from: Origin };
@@ -75,7 +75,7 @@ export function wantsOf(intents: readonly Intent[]): Want[] {
         add({ kind: 'tap', name: item.dev, multiQueue: item.queues > 1, queues: item.queues, mtu: item.mtu, bridge: item.bridge, mac: item.mac, recorded: item.recorded, from });
         continue;
       }
-      if (item.vethPeer !== undefined) add({ kind: 'veth', name: item.lower, peer: item.vethPeer, bridge: item.bridge, from });
+      if (item.vethPeer !== undefined) add({ kind: 'veth', name: item.lower, peer: item.vethPeer, bridge: item.bridge, mac: item.mac, from });
       else add({ kind: 'lower', name: item.lower, from });
       add({ kind: 'macvtap', name: item.dev, lower: item.lower, mac: item.mac, mode: item.mode, from });
     }

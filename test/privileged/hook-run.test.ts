@@ -156,7 +156,7 @@ test('prepare begin creates the recorded devices; release end removes them; stdo
       assert.match(prep[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z web1 prepare\/begin \[\d+\] up begins \(netns current, limit 10 s\)$/);
       // The batch was started beside the probe and waited for its commands.
       assert.ok(prep.some((l) => /run ip -batch - <<< tuntap add dev t-web1-0 .* -> exit 0 \(\d+ ms, started early\)$/.test(l)), prep.join('\n'));
-      assert.match(prep.find((l) => / up done/.test(l)) ?? '', /up done: 13 steps, 2 processes \(\d+ ms\)$/);
+      assert.match(prep.find((l) => / up done/.test(l)) ?? '', /up done: 14 steps, 2 processes \(\d+ ms\)$/);
       // down deletes through a device group when it has several devices: t-web1-0 joins it, then the group goes.
       assert.ok(log.some((l) => / web1 release\/end .*t-web1-0.*link del (dev t-web1-0|group \d+) .*-> exit 0/.test(l)), log.join('\n'));
       assert.equal(log.filter((l) => l.includes('start/begin')).length, 0, 'no-op calls log nothing');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ipIn, linksIn, requireRoot, runCli, tempDir, withNetns } from '../helpers.js';
 import { attach, domainFile, link, MARK, names } from './host-lib.js';
@@ -17,7 +18,7 @@ test('tap0 on a bridge: up, up again runs nothing, a deleted tap comes back alon
     ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
     const first = runCli(['up', file, '--netns', ns]);
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout.split('\n').filter(Boolean).length, 8);
+    assert.equal(first.stdout.split('\n').filter(Boolean).length, 10);
     for (const name of ['tap0', 'tap1']) {
       const l = link(ns, name)!;
       assert.equal(l.linkinfo?.info_kind, 'tun');
@@ -39,9 +40,11 @@ test('tap0 on a bridge: up, up again runs nothing, a deleted tap comes back alon
     ipIn(ns, 'link', 'del', 'tap1');
     const healed = runCli(['up', file, '--netns', ns]);
     assert.equal(healed.code, 0, healed.stderr);
+    const guestMac = readFileSync(file, 'utf8').match(/<mac address='([^']+)'\/>\s*<target dev='tap1'/)![1]!;
     assert.deepEqual(healed.stdout.trim().split('\n'), [
       `ip -n ${ns} tuntap add dev tap1 mode tap vnet_hdr`,
       `ip -n ${ns} link set dev tap1 alias ${MARK}`,
+      `ip -n ${ns} link set dev tap1 address fe${guestMac.slice(2)}`,
       `ip -n ${ns} link set dev tap1 master br0`,
       `ip -n ${ns} link set dev tap1 up`,
     ]);
@@ -97,6 +100,50 @@ test('veth0 on a bridge with a macvtap on veth1 in every mode: MAC read back equ
     const down = runCli(['down', dir, '--netns', ns]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(names(ns), [], 'the bridge vnet-virt created goes with its last port');
+  });
+});
+
+test('the ports vnet-virt puts on a bridge never take over its MAC, so the host\'s own IP on it stays where neighbours cached it', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = domainFile(dir, 'web1.xml');
+  attach('attach-tap', file, '--tap', 'tap0', '--bridge', 'br0');
+  attach('attach-macvtap', file, '--lower', 'vl0', '--veth-peer', 'vp0', '--bridge', 'br0', '--macvtap', 'mvt0');
+  await withNetns(async (ns) => {
+    // A bridge whose MAC is its uplink's, as on a host whose IP lives on br0. A Linux bridge takes the
+    // lowest MAC among its ports; this one sorts above almost every random MAC, so a port with a
+    // random MAC (what ip tuntap and ip link add give) would become the bridge's MAC.
+    const UPLINK = 'fc:ff:ff:ff:ff:f0';
+    ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+    ipIn(ns, 'link', 'add', 'up0', 'address', UPLINK, 'type', 'veth', 'peer', 'name', 'up1');
+    ipIn(ns, 'link', 'set', 'up0', 'master', 'br0', 'up');
+    ipIn(ns, 'link', 'set', 'br0', 'up');
+    assert.equal(link(ns, 'br0')?.address, UPLINK);
+    const macs = [...readFileSync(file, 'utf8').matchAll(/<mac address='([^']+)'\/>/g)].map((m) => m[1]!);
+    for (const round of [1, 2, 3]) {
+      const up = runCli(['up', file, '--netns', ns]);
+      assert.equal(up.code, 0, up.stderr);
+      assert.equal(link(ns, 'br0')?.address, UPLINK, `round ${round}: up moved the bridge's MAC`);
+      // libvirt's rule for its own taps: the guest MAC under a first octet of fe.
+      assert.equal(link(ns, 'tap0')?.address, `fe${macs[0]!.slice(2)}`);
+      assert.equal(link(ns, 'vp0')?.address, `fe${macs[1]!.slice(2)}`);
+      assert.equal(link(ns, 'mvt0')?.address, macs[1], 'the macvtap keeps the guest MAC');
+      const down = runCli(['down', file, '--netns', ns]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.equal(link(ns, 'br0')?.address, UPLINK, `round ${round}: down moved the bridge's MAC`);
+    }
+    // A container's veth: its host end joins the same bridge.
+    const ct = `vnetct${process.pid}`;
+    execFileSync('ip', ['netns', 'add', ct]);
+    try {
+      const c = runCli(['container', 'veth', ct, '--netns', ns, '--bridge', 'br0', '--host-end', 've-ct0', '--mac', '02:00:00:00:00:07']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal(link(ns, 'br0')?.address, UPLINK, 'a container veth moved the bridge\'s MAC');
+      assert.equal(link(ns, 've-ct0')?.address, 'fe:00:00:00:00:07');
+    } finally {
+      execFileSync('ip', ['netns', 'del', ct]);
+    }
   });
 });
 

@@ -40,7 +40,7 @@ test('veth into a named namespace: exact argv; the host end is deleted to undo, 
   const plan = planVeth({ target: ct1, hostEnd: 've-ct1', containerEnd: 'host0', bridge: 'br0', mac: '02:00:00:00:00:02', address: '192.0.2.2/24' }, facts([link('br0', 'bridge')], []));
   assert.equal(plan.kind, 'up');
   assert.deepEqual(lines(plan.steps.map((s) => s.argv)), [
-    'ip link add dev ve-ct1 type veth peer name host0 address 02:00:00:00:00:02 netns ct1',
+    'ip link add dev ve-ct1 address fe:00:00:00:00:02 type veth peer name host0 address 02:00:00:00:00:02 netns ct1',
     `ip link set dev ve-ct1 alias ${M}`,
     'ip link set dev ve-ct1 master br0',
     'ip link set dev ve-ct1 up',

@@ -43,7 +43,7 @@ test('execute: one ip process for the whole plan, the host then has every device
 for (const style of ['named', 'silent'] as FailStyle[]) {
   test(`execute: a failure at every position is undone exactly, in reverse (ip ${style === 'named' ? 'names the line' : 'dies without naming it'})`, async () => {
     const plan = fullPlan('ns1');
-    assert.equal(plan.steps.length, 16);
+    assert.equal(plan.steps.length, 17);
     for (let k = 0; k < plan.steps.length; k++) {
       const ip = new FakeIp();
       ip.style = style;

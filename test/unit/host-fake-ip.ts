@@ -107,11 +107,18 @@ export class FakeIp {
         return this.add({ name: w[3]!, kind: 'bridge' });
       }
       if (w.includes('veth')) {
-        const [a, b] = [w[3]!, w[w.length - 1]!];
+        // link add dev A type veth peer name B [address MAC]
+        const p = w.indexOf('peer');
+        const b = w[p + 2]!;
+        const macOf = (from: number, to: number): { mac: string } | object => {
+          const at = w.indexOf('address', from);
+          return at > 0 && at < to ? { mac: w[at + 1]! } : {};
+        };
+        const a = w[3]!;
         fresh(a);
         fresh(b);
-        this.add({ name: a, kind: 'veth', link: b });
-        return this.add({ name: b, kind: 'veth', link: a });
+        this.add({ name: a, kind: 'veth', link: b, ...macOf(4, p) });
+        return this.add({ name: b, kind: 'veth', link: a, ...macOf(p, w.length) });
       }
       const [lower, name, mac, mode] = [w[3]!, w[5]!, w[7]!, w[w.length - 1]!];
       need(lower);

@@ -20,9 +20,10 @@ const M = 'vnet-virt:c7a5fdbd-edaf-9455-926a-d65c16db1809';
 const WEB1_UP = [
   'ip tuntap add dev t0 mode tap vnet_hdr multi_queue',
   `ip link set dev t0 alias ${M}`,
+  'ip link set dev t0 address fe:54:00:f2:3a:10',
   'ip link set dev t0 master br0',
   'ip link set dev t0 up',
-  'ip link add dev veth1 type veth peer name veth0',
+  'ip link add dev veth1 type veth peer name veth0 address fe:54:00:5e:11:02',
   `ip link set dev veth1 alias ${M}`,
   `ip link set dev veth0 alias ${M}`,
   'ip link set dev veth0 master br0',
@@ -52,7 +53,7 @@ test('planUp: exact argv, and each creation undone by deleting the device', () =
   assert.equal(plan.kind, 'up');
   assert.deepEqual(lines(plan.steps.map((s) => s.argv)), WEB1_UP);
   assert.deepEqual(lines(plan.steps.map((s) => s.undo)), [
-    'ip link del dev t0', null, null, null,
+    'ip link del dev t0', null, null, null, null,
     'ip link del dev veth1', null, null, null, null, null,
     'ip link del dev mvt0', null, null,
   ]);
@@ -98,11 +99,11 @@ test('planUp: idempotent (nothing when all exists as wanted); convergent (only t
   const ip = await upped();
   assert.deepEqual(planUp([intent('web1.xml')], facts(ip)).steps, []);
   await ip.runner(['ip', 'link', 'del', 'dev', 't0']);
-  assert.deepEqual(lines(planUp([intent('web1.xml')], facts(ip)).steps.map((s) => s.argv)), WEB1_UP.slice(0, 4));
+  assert.deepEqual(lines(planUp([intent('web1.xml')], facts(ip)).steps.map((s) => s.argv)), WEB1_UP.slice(0, 5));
   await ip.runner(['ip', 'link', 'del', 'dev', 'mvt0']);
   await ip.runner(['ip', 'tuntap', 'add', 'dev', 't0', 'mode', 'tap', 'multi_queue']);
   await ip.runner(['ip', 'link', 'set', 'dev', 't0', 'alias', M, 'master', 'br0', 'up']);
-  assert.deepEqual(lines(planUp([intent('web1.xml')], facts(ip)).steps.map((s) => s.argv)), WEB1_UP.slice(10));
+  assert.deepEqual(lines(planUp([intent('web1.xml')], facts(ip)).steps.map((s) => s.argv)), WEB1_UP.slice(11));
 });
 
 test('planUp: drift of a device not ours is refused (exit 3, E_DEVICE_DRIFT) unless --adopt, which fixes it with exact undo', async () => {
@@ -278,8 +279,8 @@ test('planUp/planDown: devices a killed up created and could not mark (the journ
   assert.deepEqual(down.notes, []);
   assert.deepEqual(down.steps.at(-1)!.effect, { type: 'delete-group', device: 'veth1', devices: ['veth1', 't0'] });
   const up = planUp([intent('web1.xml')], withJournal());
-  // What the killed run had not done yet: t0's marker, bridge and up; veth0's marker, bridge and up; veth1 up; the macvtap.
-  assert.deepEqual(lines(up.steps.map((s) => s.argv)), [...WEB1_UP.slice(1, 4), ...WEB1_UP.slice(6, 10), ...WEB1_UP.slice(10)]);
+  // What the killed run had not done yet: t0's marker, port MAC, bridge and up; veth0's marker, bridge and up; veth1 up; the macvtap.
+  assert.deepEqual(lines(up.steps.map((s) => s.argv)), [...WEB1_UP.slice(1, 5), ...WEB1_UP.slice(7, 11), ...WEB1_UP.slice(11)]);
   assert.deepEqual(up.creates, [{ device: 'mvt0', kind: 'macvtap', marker: M }]);
   // A claim for another domain's marker gives nothing.
   const foreign = new Map([...pending].map(([k]) => [k, 'vnet-virt:name:other']));

@@ -21,7 +21,7 @@ test('up: one probe and one batch; a second up runs nothing and starts only the 
   const ip = host();
   const first = await up([doc('web1.xml')], { runner: ip.runner, netns: 'ns1' });
   assertSchema('up-result', first);
-  assert.equal(first.steps.length, 13);
+  assert.equal(first.steps.length, 14);
   assert.equal(first.processes, 2);
   assert.equal(ip.processes, 2);
   assert.equal(first.steps[0]!.command, 'ip -n ns1 tuntap add dev t0 mode tap vnet_hdr multi_queue');
@@ -35,7 +35,7 @@ test('up --dry-run changes nothing and lists what would run', async () => {
   const r = await up([doc('web1.xml')], { runner: ip.runner, dryRun: true });
   assertSchema('up-result', r);
   assert.equal(r.dryRun, true);
-  assert.equal(r.steps.length, 13);
+  assert.equal(r.steps.length, 14);
   assert.deepEqual([...ip.links.keys()], ['br0']);
 });
 
