@@ -4,15 +4,21 @@
 // --no-schema <= 0.4x; time and peak RSS grow linearly; peak RSS < 300 MB at x100.
 // Run: npm run bench:lint:scale   (options: --sizes 1,10,100 --runs N). Needs GNU time (/usr/bin/time).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchLine } from '../table.js';
+import type { BenchRow } from '../table.js';
 
 const repoRoot = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 // VNET_BENCH_CLI: another build's main.js, for a before/after comparison.
 const cli = process.env.VNET_BENCH_CLI ?? join(repoRoot, 'dist/src/cli/main.js');
-const corpus = process.env.VNET_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
+// The shared corpus sits beside the main checkout, two levels up from a worktree under wt/.
+const corpus =
+  process.env.VNET_CORPUS ??
+  [join(repoRoot, '..', 'shared', 'corpus'), join(repoRoot, '..', '..', 'shared', 'corpus')].find((d) => existsSync(join(d, 'manifest.json'))) ??
+  join(repoRoot, '..', 'shared', 'corpus');
 const rng = '/usr/share/libvirt/schemas/domain.rng';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,10,100' }, runs: { type: 'string', default: '3' } } });
@@ -31,6 +37,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const manifest = JSON.parse(readFileSync(join(corpus, 'manifest.json'), 'utf8')) as { file: string; root: string | null }[];
 const domains = manifest.filter((e) => e.root === 'domain').map((e) => e.file);
 
+/** Per size: medians of lint, --no-schema and xmllint, for the BENCH line. */
+const measured: { copies: number; files: number; all: { s: number; mb: number }; bare: { s: number; mb: number }; xl: { s: number; mb: number } }[] = [];
+console.log('every file is read, parsed, validated and linted on every run: lint keeps no cache and does not skip identical files');
 console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; medians of ${runs} interleaved runs`);
 console.log('| copies | files | lint (all rules + schema) | lint --no-schema | xmllint --relaxng batch | lint / xmllint | --no-schema / xmllint |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
@@ -61,6 +70,7 @@ for (const copies of sizes) {
     }
     const m = (xs: { s: number; mb: number }[]): { s: number; mb: number } => ({ s: median(xs.map((x) => x.s)), mb: Math.max(...xs.map((x) => x.mb)) });
     const [a, b, x] = [m(all), m(bare), m(xl)];
+    measured.push({ copies, files: files.length, all: a, bare: b, xl: x });
     const cell = (v: { s: number; mb: number }): string => `${v.s.toFixed(2)} s, ${v.mb.toFixed(0)} MB`;
     console.log(`| x${copies} | ${files.length} | ${cell(a)} | ${cell(b)} | ${cell(x)} | ${(a.s / x.s).toFixed(2)}x | ${(b.s / x.s).toFixed(2)}x |`);
   } finally {
@@ -68,3 +78,27 @@ for (const copies of sizes) {
   }
 }
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+
+// The figures `npm run bench` puts in its table: the x10 ratios (or the largest size's), peak RSS at the largest size.
+const at10 = measured.find((r) => r.copies === 10) ?? measured[measured.length - 1];
+const largest = measured[measured.length - 1];
+const rows: BenchRow[] = [];
+if (at10 && largest) {
+  rows.push(
+    { what: `lint x${at10.copies} (${at10.files} files), every rule + schema`, value: at10.all.s, unit: 's', anchor: 'one xmllint --relaxng batch', anchorValue: at10.xl.s, ratio: at10.all.s / at10.xl.s, aim: '<= 1.00x' },
+    { what: `lint --no-schema x${at10.copies}`, value: at10.bare.s, unit: 's', anchor: 'one xmllint --relaxng batch', anchorValue: at10.xl.s, ratio: at10.bare.s / at10.xl.s, aim: '<= 0.40x' },
+    { what: `lint peak RSS x${largest.copies} (${largest.files} files)`, value: largest.all.mb, unit: 'MB', anchor: 'the aim, 300 MB', anchorValue: 300, ratio: largest.all.mb / 300, aim: '< 1.00x (x100)' },
+  );
+  // Linear: the time per file at the largest size against x10's (x1 is mostly start-up).
+  if (largest !== at10)
+    rows.push({
+      what: `lint time per file, x${largest.copies} vs x${at10.copies}`,
+      value: (largest.all.s / largest.files) * 1e6,
+      unit: 'us',
+      anchor: `x${at10.copies}, us per file`,
+      anchorValue: (at10.all.s / at10.files) * 1e6,
+      ratio: largest.all.s / largest.files / (at10.all.s / at10.files),
+      aim: '<= 1.20x (linear)',
+    });
+}
+console.log(benchLine('lint', rows));
