@@ -160,21 +160,12 @@ function listRules(format: Format, config: LintConfig): string {
 }
 
 /** The config's severities, inline suppressions and --quiet, applied to the engine's findings. */
-function adjust(result: LintResult, items: WorkItem[], config: LintConfig, quiet: boolean): LintResult {
-  const byFile = new Map(items.map((i) => [i.file, i]));
-  const textOf = (file: string): string | undefined => {
-    const item = byFile.get(file);
-    try {
-      return item?.data ? Buffer.from(item.data).toString('utf8') : item?.path ? readFileSync(item.path, 'utf8') : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+function adjust(result: LintResult, config: LintConfig, quiet: boolean): LintResult {
   let findings: Finding[] = result.findings.map((f) => {
     const setting = config.rules[f.rule];
     return setting && setting !== 'off' ? { ...f, severity: setting } : f;
   });
-  findings = suppress(findings, textOf).kept;
+  findings = suppress(findings, (file) => result.directives?.get(file)).kept;
   if (quiet) findings = findings.filter((f) => f.severity === 'error');
   const count = (s: Finding['severity']): number => findings.filter((f) => f.severity === s).length;
   return { ...result, findings, summary: { ...result.summary, error: count('error'), warning: count('warning'), info: count('info') } };
@@ -234,7 +225,7 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
     bar.clear();
   }
   if (result.files === 0 && !byName) noDomain(inputs.join(', '));
-  result = adjust(result, items, settings.config, opts.quiet === true);
+  result = adjust(result, settings.config, opts.quiet === true);
   out(await render(result, format, opts, items));
   if (opts.summary !== undefined) {
     const summary = await render(result, 'markdown', opts, items);

@@ -181,6 +181,7 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
   const claims: Claim[] = [];
   const order = new Map<string, number>();
   const linted: string[] = [];
+  const directives = new Map<string, [number, string[]][]>();
   let files = 0;
   let skipped = 0;
   for (const r of results) {
@@ -203,6 +204,7 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
     linted.push(r.file);
     findings.push(...r.findings);
     claims.push(...r.claims);
+    if (r.directives) directives.set(r.file, r.directives);
   }
   findings.push(...crossFile(claims, domainRules, opts.scope));
   findings.sort(
@@ -218,5 +220,6 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
     findings,
     summary: { error: count('error'), warning: count('warning'), info: count('info'), skipped, schema: schema.state },
     linted,
+    directives,
   };
 }
