@@ -226,7 +226,8 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
   }
   if (result.files === 0 && !byName) noDomain(inputs.join(', '));
   result = adjust(result, settings.config, opts.quiet === true);
-  out(await render(result, format, opts, items));
+  if (format === 'text') for (const chunk of (await import('../lint/format/text.js')).textChunks(result)) out(chunk);
+  else out(await render(result, format, opts, items));
   if (opts.summary !== undefined) {
     const summary = await render(result, 'markdown', opts, items);
     try {

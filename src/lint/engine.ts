@@ -177,7 +177,9 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
   const results = await lintItems(items, config, workers, (done) => opts.onProgress?.(done, items.length));
   if (external) await mergeVerdicts(items, results, external, new Set(enabled));
 
-  const findings: Finding[] = [];
+  // Each file's findings in one list (input order), then sorted within the file: the order of one global
+  // sort by (file's place, line, rule, message), without comparing across a whole large run.
+  const perFile: Finding[][] = [];
   const claims: Claim[] = [];
   const order = new Map<string, number>();
   const linted: string[] = [];
@@ -185,16 +187,19 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
   let files = 0;
   let skipped = 0;
   for (const r of results) {
-    order.set(r.file, order.size);
+    order.set(r.file, perFile.length);
     if (isReadFailure(r)) {
+      const own: Finding[] = [];
+      perFile.push(own);
       files++;
       linted.push(r.file);
       fileUnreadable.check(r.failure, {
-        report: (f) => findings.push({ rule: fileUnreadable.id, severity: fileUnreadable.severity, file: r.file, ...f }),
+        report: (f) => own.push({ rule: fileUnreadable.id, severity: fileUnreadable.severity, file: r.file, ...f }),
         claim: () => {},
       });
       continue;
     }
+    perFile.push(r.findings);
     if (r.status === 'skipped') {
       skipped++;
       opts.note?.(`${r.file}: root element is <${r.root}>, not <domain>; skipped`);
@@ -202,18 +207,15 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
     }
     files++;
     linted.push(r.file);
-    findings.push(...r.findings);
-    claims.push(...r.claims);
+    for (const c of r.claims) claims.push(c);
     if (r.directives) directives.set(r.file, r.directives);
   }
-  findings.push(...crossFile(claims, domainRules, opts.scope));
-  findings.sort(
-    (a, b) =>
-      order.get(a.file)! - order.get(b.file)! ||
-      a.line - b.line ||
-      cmp(a.rule, b.rule) ||
-      cmp(a.message, b.message),
-  );
+  for (const f of crossFile(claims, domainRules, opts.scope)) perFile[order.get(f.file)!]!.push(f);
+  const findings: Finding[] = [];
+  for (const list of perFile) {
+    if (list.length > 1) list.sort((a, b) => a.line - b.line || cmp(a.rule, b.rule) || cmp(a.message, b.message));
+    for (const f of list) findings.push(f);
+  }
   const count = (s: Finding['severity']): number => findings.filter((f) => f.severity === s).length;
   return {
     files,
