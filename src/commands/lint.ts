@@ -203,9 +203,12 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
     inputs,
     note,
     [
-      { base: process.cwd(), matches: globMatcher(opts.ignore ?? []) },
-      { base: settings.config.base, matches: globMatcher(settings.config.ignore) },
-    ],
+      { base: process.cwd(), patterns: opts.ignore ?? [] },
+      { base: settings.config.base, patterns: settings.config.ignore },
+    ]
+      // Without patterns, no path is tested at all (a path test per file costs as much as reading it).
+      .filter((r) => r.patterns.length > 0)
+      .map((r) => ({ base: r.base, matches: globMatcher(r.patterns) })),
     noDomain,
   );
   const bar = progress();
