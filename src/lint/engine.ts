@@ -49,6 +49,9 @@ export function chooseEngine(wanted = process.env.VNET_LINT_SCHEMA_ENGINE): { en
   return xmllint ? { engine: 'xmllint', xmllint } : { engine: 'wasm', xmllint: undefined };
 }
 
+/** Files per xmllint process at least (its schema compile costs as much as checking about 200 files). */
+const XMLLINT_FILES = 200;
+
 /** Below this many files per lane a worker costs more to start (wasm + schema compile) than it saves. */
 const FILES_PER_WORKER = 300;
 
@@ -163,8 +166,9 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
           xmllint!,
           domainSchemaPath(schema.dir!),
           items.map((i) => (i.data ? { path: '-', data: i.data } : { path: i.path! })),
-          // One xmllint per core (for big runs): they share the cores with the rules, and finish about together.
-          Math.max(1, Math.min(availableParallelism(), Math.ceil(items.length / 1000))),
+          // One xmllint per core: they share the cores with the rules, and finish about together. Each compiles
+          // the schema (about 50 ms), so a few hundred files are needed to make a second one pay.
+          Math.max(1, Math.min(availableParallelism(), Math.ceil(items.length / XMLLINT_FILES))),
         )
       : undefined;
   external?.catch(() => {});
