@@ -78,8 +78,15 @@ function scopeOf(file: string, scope: Scope): string {
 export function crossFile(claims: Claim[], rules: readonly DomainRule[], scope: Scope = 'folder'): Finding[] {
   const byRule = new Map(rules.map((r) => [r.id, r]));
   const groups = new Map<string, Claim[]>();
+  // A file's claims come one after another: its scope is worked out once.
+  let lastFile: string | undefined;
+  let lastScope = '';
   for (const c of claims) {
-    const k = `${c.rule}\0${scopeOf(c.file, scope)}\0${c.key}`;
+    if (c.file !== lastFile) {
+      lastFile = c.file;
+      lastScope = scopeOf(c.file, scope);
+    }
+    const k = `${c.rule}\0${lastScope}\0${c.key}`;
     const g = groups.get(k);
     if (g) g.push(c);
     else groups.set(k, [c]);
