@@ -160,21 +160,12 @@ function listRules(format: Format, config: LintConfig): string {
 }
 
 /** The config's severities, inline suppressions and --quiet, applied to the engine's findings. */
-function adjust(result: LintResult, items: WorkItem[], config: LintConfig, quiet: boolean): LintResult {
-  const byFile = new Map(items.map((i) => [i.file, i]));
-  const textOf = (file: string): string | undefined => {
-    const item = byFile.get(file);
-    try {
-      return item?.data ? Buffer.from(item.data).toString('utf8') : item?.path ? readFileSync(item.path, 'utf8') : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+function adjust(result: LintResult, config: LintConfig, quiet: boolean): LintResult {
   let findings: Finding[] = result.findings.map((f) => {
     const setting = config.rules[f.rule];
     return setting && setting !== 'off' ? { ...f, severity: setting } : f;
   });
-  findings = suppress(findings, textOf).kept;
+  findings = suppress(findings, (file) => result.directives?.get(file)).kept;
   if (quiet) findings = findings.filter((f) => f.severity === 'error');
   const count = (s: Finding['severity']): number => findings.filter((f) => f.severity === s).length;
   return { ...result, findings, summary: { ...result.summary, error: count('error'), warning: count('warning'), info: count('info') } };
@@ -212,9 +203,12 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
     inputs,
     note,
     [
-      { base: process.cwd(), matches: globMatcher(opts.ignore ?? []) },
-      { base: settings.config.base, matches: globMatcher(settings.config.ignore) },
-    ],
+      { base: process.cwd(), patterns: opts.ignore ?? [] },
+      { base: settings.config.base, patterns: settings.config.ignore },
+    ]
+      // Without patterns, no path is tested at all (a path test per file costs as much as reading it).
+      .filter((r) => r.patterns.length > 0)
+      .map((r) => ({ base: r.base, matches: globMatcher(r.patterns) })),
     noDomain,
   );
   const bar = progress();
@@ -234,8 +228,9 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
     bar.clear();
   }
   if (result.files === 0 && !byName) noDomain(inputs.join(', '));
-  result = adjust(result, items, settings.config, opts.quiet === true);
-  out(await render(result, format, opts, items));
+  result = adjust(result, settings.config, opts.quiet === true);
+  if (format === 'text') for (const chunk of (await import('../lint/format/text.js')).textChunks(result)) out(chunk);
+  else out(await render(result, format, opts, items));
   if (opts.summary !== undefined) {
     const summary = await render(result, 'markdown', opts, items);
     try {

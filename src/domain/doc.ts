@@ -3,7 +3,7 @@
 // survives (comments, quoting, indentation, CRLF, unknown elements).
 import { inputError } from '../errors.js';
 import { child, childElements, NOT_XML_SPACE, parseXml, textContent, XmlSyntaxError, xpathOf } from './xml.js';
-import type { XmlElement, XmlNode } from './xml.js';
+import type { ParseOptions, XmlElement, XmlNode } from './xml.js';
 
 export class DomainDoc {
   readonly root: XmlElement;
@@ -15,15 +15,18 @@ export class DomainDoc {
     readonly file: string,
     root: XmlElement,
     eol: string,
+    /** false: the tree holds elements only (ParseOptions.keepText): no text reads, no edits. */
+    readonly textKept = true,
   ) {
     this.root = root;
     this.eol = eol;
   }
 
-  static parse(text: string, file: string): DomainDoc {
+  /** `options.keepText: false` gives a read-only document for readers of elements and attributes (lint). */
+  static parse(text: string, file: string, options: ParseOptions = {}): DomainDoc {
     let tree;
     try {
-      tree = parseXml(text);
+      tree = parseXml(text, options);
     } catch (e) {
       if (e instanceof XmlSyntaxError)
         throw inputError('E_XML_SYNTAX', `not well-formed XML: ${e.message}`, {
@@ -40,15 +43,22 @@ export class DomainDoc {
         where: `/${tree.root.name}`,
         hint: 'give a libvirt domain XML (virsh dumpxml NAME)',
       });
-    return new DomainDoc(text, file, tree.root, tree.eol);
+    return new DomainDoc(text, file, tree.root, tree.eol, options.keepText !== false);
+  }
+
+  /** A document parsed without its text nodes must not answer text reads or edits wrongly: it refuses them. */
+  private needText(what: string): void {
+    if (!this.textKept) throw new Error(`DomainDoc.${what} needs a document parsed with its text (keepText)`);
   }
 
   get name(): string | undefined {
+    this.needText('name');
     const el = child(this.root, 'name');
     return el ? textContent(this.text, el).trim() : undefined;
   }
 
   get uuid(): string | undefined {
+    this.needText('uuid');
     const el = child(this.root, 'uuid');
     return el ? textContent(this.text, el).trim().toLowerCase() : undefined;
   }
@@ -154,6 +164,7 @@ export class DomainDoc {
   // ---- edits: each returns a new DomainDoc ----
 
   splice(start: number, end: number, insert: string): DomainDoc {
+    this.needText('splice');
     return DomainDoc.parse(this.text.slice(0, start) + insert + this.text.slice(end), this.file);
   }
 

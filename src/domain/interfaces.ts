@@ -86,17 +86,17 @@ export function interfaceView(doc: DomainDoc, el: XmlElement, index: number): In
   const source = child(el, 'source');
   const driver = child(el, 'driver');
   const mtu = child(el, 'mtu');
-  const base: InterfaceBase = {
+  const model = child(el, 'model');
+  const type = attr(el, 'type') ?? '';
+  // One object, built once (no copy per type).
+  const view: InterfaceBase & { type: string; sourceDev?: string | undefined; sourceMode?: string | undefined } = {
     el,
     index,
     xpath: doc.xpath(el),
     line: el.line,
     mac: macEl ? attr(macEl, 'address')?.toLowerCase() : undefined,
     macEl,
-    model: (() => {
-      const m = child(el, 'model');
-      return m ? attr(m, 'type') : undefined;
-    })(),
+    model: model ? attr(model, 'type') : undefined,
     targetDev: targetEl ? attr(targetEl, 'dev') : undefined,
     targetEl,
     managed: targetEl ? attr(targetEl, 'managed') : undefined,
@@ -104,12 +104,13 @@ export function interfaceView(doc: DomainDoc, el: XmlElement, index: number): In
     mtu: mtu ? num(attr(mtu, 'size')) : undefined,
     trustGuestRxFilters: attr(el, 'trustGuestRxFilters'),
     pciAddress: pciAddressOf(el),
+    type,
   };
-  const type = attr(el, 'type') ?? '';
-  if (type === 'ethernet') return { ...base, type };
-  if (type === 'direct')
-    return { ...base, type, sourceDev: source && attr(source, 'dev'), sourceMode: source && attr(source, 'mode') };
-  return { ...base, type, sourceDev: source && (attr(source, 'dev') ?? attr(source, 'bridge') ?? attr(source, 'network')) };
+  if (type === 'direct') {
+    view.sourceDev = source && attr(source, 'dev');
+    view.sourceMode = source && attr(source, 'mode');
+  } else if (type !== 'ethernet') view.sourceDev = source && (attr(source, 'dev') ?? attr(source, 'bridge') ?? attr(source, 'network'));
+  return view as InterfaceView;
 }
 
 export function interfacesOf(doc: DomainDoc): InterfaceView[] {

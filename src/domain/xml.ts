@@ -66,8 +66,6 @@ export class XmlSyntaxError extends Error {
  * A name at `lastIndex` (sticky): one regex run per name, not one per character.
  * XML 1.0 (5th edition) NameStartChar and NameChar exactly, as libxml2 checks them.
  */
-/** The ASCII part of NAME: the same answer wherever the name and the character after it are ASCII. */
-const ASCII_NAME = /[A-Za-z_:][A-Za-z0-9_:.-]*/y;
 const NAME =
   /[A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}][A-Za-z_:\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}\-.0-9\u{B7}\u{300}-\u{36F}\u{203F}-\u{2040}]*/uy;
 const NO_NAMESPACES: ReadonlyMap<string, string> = new Map();
@@ -189,7 +187,18 @@ function doctypeEnd(text: string, start: number): number {
   return fail(text, start, 'DOCTYPE is not closed');
 }
 
-export function parseXml(text: string): XmlDocumentTree {
+export interface ParseOptions {
+  /**
+   * false: inside the root, only elements are kept; text, comments, CDATA and
+   * PIs are checked exactly as always but not stored (fewer objects for readers
+   * that never edit and never read text, such as lint). The verdict, the
+   * elements, their lines and XPaths are the same either way.
+   */
+  keepText?: boolean;
+}
+
+export function parseXml(text: string, options: ParseOptions = {}): XmlDocumentTree {
+  const keepText = options.keepText !== false;
   const len = text.length;
   let pos = 0;
   let line = 1;
@@ -206,21 +215,29 @@ export function parseXml(text: string): XmlDocumentTree {
     }
   };
   const current = (): XmlElement | undefined => stack[stack.length - 1];
-  const pushNode = (node: XmlNode): void => {
+  const pushNode = (kind: XmlText['kind'], start: number, end: number): void => {
     const parent = current();
-    if (parent) parent.children.push(node);
-    else if (node.kind === 'text' && NOT_XML_SPACE.test(text.slice(node.start, node.end)))
-      fail(text, node.start + text.slice(node.start, node.end).search(NOT_XML_SPACE), 'text outside the root element');
-    else if (node.kind === 'cdata') fail(text, node.start, 'CDATA outside the root element');
-    else top.push(node);
+    if (parent) {
+      if (keepText) parent.children.push({ kind, start, end });
+    } else if (kind === 'text' && NOT_XML_SPACE.test(text.slice(start, end)))
+      fail(text, start + text.slice(start, end).search(NOT_XML_SPACE), 'text outside the root element');
+    else if (kind === 'cdata') fail(text, start, 'CDATA outside the root element');
+    else top.push({ kind, start, end });
   };
   const readName = (): string => {
-    // Names are nearly always ASCII (no match array, one slice); the exact pattern decides wherever another character is involved.
-    ASCII_NAME.lastIndex = pos;
-    if (ASCII_NAME.test(text) && text.charCodeAt(ASCII_NAME.lastIndex) < 0x80) {
-      const name = text.slice(pos, ASCII_NAME.lastIndex);
-      pos = ASCII_NAME.lastIndex;
-      return name;
+    // Names are nearly always ASCII: scanned by character code, [A-Za-z_:][A-Za-z0-9_:.-]* (NAME's ASCII
+    // part, the same answer wherever the name and the character after it are ASCII). NAME decides otherwise.
+    let i = pos;
+    let c = text.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a) {
+      do c = text.charCodeAt(++i);
+      while ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x3a) || c === 0x5f || c === 0x2d || c === 0x2e);
+      // c is NaN at the end of the text: the name ends there.
+      if (!(c >= 0x80)) {
+        const name = text.slice(pos, i);
+        pos = i;
+        return name;
+      }
     }
     NAME.lastIndex = pos;
     const m = NAME.exec(text);
@@ -260,7 +277,7 @@ export function parseXml(text: string): XmlDocumentTree {
   while (pos < len) {
     const lt = text.indexOf('<', pos);
     if (lt === -1) {
-      pushNode({ kind: 'text', start: pos, end: len });
+      pushNode('text', pos, len);
       if (current()) fail(text, len, `element <${current()!.name}> is not closed`);
       break;
     }
@@ -271,29 +288,31 @@ export function parseXml(text: string): XmlDocumentTree {
         nextAmp = nextOf('&', nextAmp);
         if (nextAmp < lt) checkReferences(text, pos, lt);
       }
-      pushNode({ kind: 'text', start: pos, end: lt });
+      pushNode('text', pos, lt);
       advanceLines(lt);
       pos = lt;
     }
     const startLine = line;
-    if (text.startsWith('<!--', pos)) {
+    // The character after '<' picks the branch: one read, not a string test per kind of markup.
+    const next = text.charCodeAt(pos + 1);
+    if (next === 0x21 && text.startsWith('<!--', pos)) {
       const close = text.indexOf('-->', pos + 4);
       if (close === -1) fail(text, pos, 'comment is not closed');
       const body = text.slice(pos + 4, close);
       if (body.includes('--') || body.endsWith('-')) fail(text, pos, "'--' is not allowed inside a comment");
       const end = close + 3;
-      pushNode({ kind: 'comment', start: pos, end });
+      pushNode('comment', pos, end);
       advanceLines(end);
       pos = end;
-    } else if (text.startsWith('<![CDATA[', pos)) {
+    } else if (next === 0x21 && text.startsWith('<![CDATA[', pos)) {
       if (!current()) fail(text, pos, 'CDATA outside the root element');
       const close = text.indexOf(']]>', pos);
       if (close === -1) fail(text, pos, 'CDATA section is not closed');
       const end = close + 3;
-      pushNode({ kind: 'cdata', start: pos, end });
+      pushNode('cdata', pos, end);
       advanceLines(end);
       pos = end;
-    } else if (text.startsWith('<?', pos)) {
+    } else if (next === 0x3f) {
       const close = text.indexOf('?>', pos + 2);
       if (close === -1) fail(text, pos, 'processing instruction is not closed');
       const start = pos;
@@ -306,22 +325,22 @@ export function parseXml(text: string): XmlDocumentTree {
         checkDeclaration(text, pos, close + 2);
       }
       const end = close + 2;
-      pushNode({ kind: 'pi', start: pos, end });
+      pushNode('pi', pos, end);
       advanceLines(end);
       pos = end;
-    } else if (text.startsWith('<!DOCTYPE', pos)) {
+    } else if (next === 0x21 && text.startsWith('<!DOCTYPE', pos)) {
       if (root || sawDoctype) fail(text, pos, 'DOCTYPE is only allowed before the root element');
       sawDoctype = true;
       const end = doctypeEnd(text, pos);
-      pushNode({ kind: 'pi', start: pos, end });
+      pushNode('pi', pos, end);
       advanceLines(end);
       pos = end;
-    } else if (text.startsWith('</', pos)) {
+    } else if (next === 0x2f) {
       const start = pos;
       pos += 2;
       const name = readName();
       skipSpace();
-      if (text[pos] !== '>') fail(text, pos, `expected '>' to close </${name}`);
+      if (text.charCodeAt(pos) !== 0x3e) fail(text, pos, `expected '>' to close </${name}`);
       pos++;
       const open = stack.pop();
       if (!open) fail(text, start, `end tag </${name}> has no start tag`);
@@ -342,11 +361,12 @@ export function parseXml(text: string): XmlDocumentTree {
       for (;;) {
         const spaced = skipSpace();
         if (pos >= len) fail(text, start, `start tag <${name}> is not closed`);
-        if (text[pos] === '>') {
+        const c = text.charCodeAt(pos);
+        if (c === 0x3e) {
           pos++;
           break;
         }
-        if (text.startsWith('/>', pos)) {
+        if (c === 0x2f && text.charCodeAt(pos + 1) === 0x3e) {
           pos += 2;
           selfClosing = true;
           break;
@@ -355,12 +375,12 @@ export function parseXml(text: string): XmlDocumentTree {
         const aStart = pos;
         const aName = readName();
         skipSpace();
-        if (text[pos] !== '=') fail(text, pos, `attribute ${aName} of <${name}> has no value`);
+        if (text.charCodeAt(pos) !== 0x3d) fail(text, pos, `attribute ${aName} of <${name}> has no value`);
         pos++;
         skipSpace();
-        const q = text[pos];
-        if (q !== '"' && q !== "'") fail(text, pos, `value of attribute ${aName} must be quoted`);
-        const close = text.indexOf(q, pos + 1);
+        const q = text.charCodeAt(pos);
+        if (q !== 0x22 && q !== 0x27) fail(text, pos, `value of attribute ${aName} must be quoted`);
+        const close = text.indexOf(q === 0x22 ? '"' : "'", pos + 1);
         if (close === -1) fail(text, pos, `value of attribute ${aName} is not closed`);
         const raw = text.slice(pos + 1, close);
         if (raw.includes('<')) fail(text, pos, `'<' is not allowed in the value of attribute ${aName}`);

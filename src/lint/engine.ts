@@ -49,6 +49,9 @@ export function chooseEngine(wanted = process.env.VNET_LINT_SCHEMA_ENGINE): { en
   return xmllint ? { engine: 'xmllint', xmllint } : { engine: 'wasm', xmllint: undefined };
 }
 
+/** Files per xmllint process at least (its schema compile costs as much as checking about 200 files). */
+const XMLLINT_FILES = 200;
+
 /** Below this many files per lane a worker costs more to start (wasm + schema compile) than it saves. */
 const FILES_PER_WORKER = 300;
 
@@ -75,8 +78,15 @@ function scopeOf(file: string, scope: Scope): string {
 export function crossFile(claims: Claim[], rules: readonly DomainRule[], scope: Scope = 'folder'): Finding[] {
   const byRule = new Map(rules.map((r) => [r.id, r]));
   const groups = new Map<string, Claim[]>();
+  // A file's claims come one after another: its scope is worked out once.
+  let lastFile: string | undefined;
+  let lastScope = '';
   for (const c of claims) {
-    const k = `${c.rule}\0${scopeOf(c.file, scope)}\0${c.key}`;
+    if (c.file !== lastFile) {
+      lastFile = c.file;
+      lastScope = scopeOf(c.file, scope);
+    }
+    const k = `${c.rule}\0${lastScope}\0${c.key}`;
     const g = groups.get(k);
     if (g) g.push(c);
     else groups.set(k, [c]);
@@ -163,8 +173,9 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
           xmllint!,
           domainSchemaPath(schema.dir!),
           items.map((i) => (i.data ? { path: '-', data: i.data } : { path: i.path! })),
-          // One xmllint per core (for big runs): they share the cores with the rules, and finish about together.
-          Math.max(1, Math.min(availableParallelism(), Math.ceil(items.length / 1000))),
+          // One xmllint per core: they share the cores with the rules, and finish about together. Each compiles
+          // the schema (about 50 ms), so a few hundred files are needed to make a second one pay.
+          Math.max(1, Math.min(availableParallelism(), Math.ceil(items.length / XMLLINT_FILES))),
         )
       : undefined;
   external?.catch(() => {});
@@ -177,23 +188,29 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
   const results = await lintItems(items, config, workers, (done) => opts.onProgress?.(done, items.length));
   if (external) await mergeVerdicts(items, results, external, new Set(enabled));
 
-  const findings: Finding[] = [];
+  // Each file's findings in one list (input order), then sorted within the file: the order of one global
+  // sort by (file's place, line, rule, message), without comparing across a whole large run.
+  const perFile: Finding[][] = [];
   const claims: Claim[] = [];
   const order = new Map<string, number>();
   const linted: string[] = [];
+  const directives = new Map<string, [number, string[]][]>();
   let files = 0;
   let skipped = 0;
   for (const r of results) {
-    order.set(r.file, order.size);
+    order.set(r.file, perFile.length);
     if (isReadFailure(r)) {
+      const own: Finding[] = [];
+      perFile.push(own);
       files++;
       linted.push(r.file);
       fileUnreadable.check(r.failure, {
-        report: (f) => findings.push({ rule: fileUnreadable.id, severity: fileUnreadable.severity, file: r.file, ...f }),
+        report: (f) => own.push({ rule: fileUnreadable.id, severity: fileUnreadable.severity, file: r.file, ...f }),
         claim: () => {},
       });
       continue;
     }
+    perFile.push(r.findings);
     if (r.status === 'skipped') {
       skipped++;
       opts.note?.(`${r.file}: root element is <${r.root}>, not <domain>; skipped`);
@@ -201,22 +218,21 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
     }
     files++;
     linted.push(r.file);
-    findings.push(...r.findings);
-    claims.push(...r.claims);
+    for (const c of r.claims) claims.push(c);
+    if (r.directives) directives.set(r.file, r.directives);
   }
-  findings.push(...crossFile(claims, domainRules, opts.scope));
-  findings.sort(
-    (a, b) =>
-      order.get(a.file)! - order.get(b.file)! ||
-      a.line - b.line ||
-      cmp(a.rule, b.rule) ||
-      cmp(a.message, b.message),
-  );
+  for (const f of crossFile(claims, domainRules, opts.scope)) perFile[order.get(f.file)!]!.push(f);
+  const findings: Finding[] = [];
+  for (const list of perFile) {
+    if (list.length > 1) list.sort((a, b) => a.line - b.line || cmp(a.rule, b.rule) || cmp(a.message, b.message));
+    for (const f of list) findings.push(f);
+  }
   const count = (s: Finding['severity']): number => findings.filter((f) => f.severity === s).length;
   return {
     files,
     findings,
     summary: { error: count('error'), warning: count('warning'), info: count('info'), skipped, schema: schema.state },
     linted,
+    directives,
   };
 }

@@ -12,6 +12,7 @@ import type { DomainSchema } from '../schema/relaxng.js';
 import { domainRules } from './rules/index.js';
 import * as schemaRule from './rules/schema.js';
 import * as xmlSyntaxRule from './rules/xml-syntax.js';
+import { directives } from './suppress.js';
 import type { Claim, FileContext, Finding, Report, Reporter } from './types.js';
 
 export interface LaneSetup {
@@ -28,23 +29,42 @@ export interface FileOutcome {
   root?: string;
   findings: Finding[];
   claims: Claim[];
+  /** The file's inline suppressions (line -> rule ids, '*' for all), when it has any: read here, so the file is never read again. */
+  directives?: [number, string[]][];
 }
 
-function reporterFor(file: string, rule: { id: string; severity: Finding['severity'] }, out: FileOutcome): Reporter {
-  return {
-    report: (r: Report) =>
-      out.findings.push({
-        rule: rule.id,
-        severity: r.severity ?? rule.severity,
-        file,
-        line: r.line,
-        xpath: r.xpath,
-        message: r.message,
-        hint: r.hint,
-      }),
-    claim: (key, at) => out.claims.push({ rule: rule.id, key, file, line: at.line, xpath: at.xpath }),
-  };
+/**
+ * A copy of `s` that keeps nothing else alive. V8 makes a slice of a string (an
+ * attribute value) point into the whole parent (the file's text), so a finding
+ * or claim kept until the end of the run would keep every file's text in memory.
+ */
+export const own = (s: string): string => (s.length < 13 ? s : (s + ' ').slice(0, -1));
+
+/** Files a rule's reports and claims under the rule: one per file, `rule` set before each rule runs. */
+class FileReporter implements Reporter {
+  constructor(
+    private readonly out: FileOutcome,
+    public rule: { id: string; severity: Finding['severity'] },
+  ) {}
+
+  report(r: Report): void {
+    this.out.findings.push({
+      rule: this.rule.id,
+      severity: r.severity ?? this.rule.severity,
+      file: this.out.file,
+      line: r.line,
+      xpath: own(r.xpath),
+      message: own(r.message),
+      hint: own(r.hint),
+    });
+  }
+
+  claim(key: string, at: { line: number; xpath: string }): void {
+    this.out.claims.push({ rule: this.rule.id, key: own(key), file: this.out.file, line: at.line, xpath: own(at.xpath) });
+  }
 }
+
+const reporterFor = (rule: { id: string; severity: Finding['severity'] }, out: FileOutcome): FileReporter => new FileReporter(out, rule);
 
 /**
  * Adds what libvirt's schema said about a file to its outcome. libxml2 is stricter
@@ -54,12 +74,12 @@ function reporterFor(file: string, rule: { id: string; severity: Finding['severi
 export function applySchemaVerdict(out: FileOutcome, verdict: SchemaVerdict, enabled: ReadonlySet<string>): FileOutcome {
   if (verdict.kind === 'valid') return out;
   if (verdict.kind === 'invalid') {
-    schemaRule.check(verdict.problems, reporterFor(out.file, schemaRule, out));
+    schemaRule.check(verdict.problems, reporterFor(schemaRule, out));
     return out;
   }
   const broken: FileOutcome = { file: out.file, status: 'not-well-formed', root: out.root, findings: [], claims: [] };
   const first = verdict.problems[0]!;
-  if (enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message: first.message, line: first.line }, reporterFor(out.file, xmlSyntaxRule, broken));
+  if (enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message: first.message, line: first.line }, reporterFor(xmlSyntaxRule, broken));
   return broken;
 }
 
@@ -88,13 +108,14 @@ export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): Fil
     // A byte-order mark of UTF-16 (or NULs beside ASCII) says which conversion helps.
     const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.subarray(0, 64).includes(0);
     const message = utf16 ? 'the file is not UTF-8 (is it UTF-16? convert it: iconv -f UTF-16 -t UTF-8)' : 'the file is not UTF-8 (convert it: iconv -t UTF-8)';
-    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message, line: badLine }, reporterFor(file, xmlSyntaxRule, out));
+    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message, line: badLine }, reporterFor(xmlSyntaxRule, out));
     return out;
   }
   const text = bytes.toString('utf8');
   let doc: DomainDoc;
   try {
-    doc = DomainDoc.parse(text, file);
+    // Rules read elements and attributes only: no text nodes to allocate.
+    doc = DomainDoc.parse(text, file, { keepText: false });
   } catch (e) {
     if (!(e instanceof VnetError)) throw e;
     if (e.code === 'E_NOT_DOMAIN') {
@@ -105,7 +126,7 @@ export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): Fil
     if (e.code !== 'E_XML_SYNTAX') throw e;
     out.status = 'not-well-formed';
     const cause = e.cause as XmlSyntaxError;
-    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message: cause.message, line: cause.line }, reporterFor(file, xmlSyntaxRule, out));
+    if (setup.enabled.has(xmlSyntaxRule.id)) xmlSyntaxRule.check({ message: cause.message, line: cause.line }, reporterFor(xmlSyntaxRule, out));
     return out;
   }
   out.root = 'domain';
@@ -113,11 +134,15 @@ export function lintBuffer(file: string, buf: Uint8Array, setup: LaneSetup): Fil
     const checked = applySchemaVerdict(out, setup.schema.validate(buf, file), setup.enabled);
     if (checked.status !== 'linted') return checked;
   }
+  const marks = directives(text);
+  if (marks.size) out.directives = [...marks].map(([line, ids]) => [line, [...ids].map(own)]);
   const ctx: FileContext = { file, doc, interfaces: interfacesOf(doc), record: findRecord(doc), host: setup.host };
+  const reporter = new FileReporter(out, xmlSyntaxRule);
   for (const rule of domainRules) {
     if (!setup.enabled.has(rule.id) || (rule.hostOnly && !setup.host)) continue;
+    reporter.rule = rule;
     try {
-      rule.check(ctx, reporterFor(file, rule, out));
+      rule.check(ctx, reporter);
     } catch (e) {
       throw new Error(`rule ${rule.id} failed on ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }

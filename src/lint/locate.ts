@@ -22,7 +22,7 @@ export function locateProblems(text: string, problems: SchemaProblem[]): SchemaP
   if (!problems.some((p) => p.line > 0 && p.xpath === undefined)) return problems;
   let root: XmlElement;
   try {
-    root = parseXml(text).root;
+    root = parseXml(text, { keepText: false }).root;
   } catch {
     return problems;
   }

@@ -27,11 +27,15 @@ export function directives(text: string): Map<number, Set<string>> {
 }
 
 /**
- * Drops the findings a directive in their file silences. `textOf` gives a file's
- * text (only files with findings are asked); file-unreadable and xml-syntax stay.
+ * Drops the findings a directive in their file silences. `directivesOf` gives a
+ * file's directives (lint's lanes read them as they lint the file); file-unreadable
+ * and xml-syntax stay.
  */
-export function suppress(findings: Finding[], textOf: (file: string) => string | undefined): { kept: Finding[]; suppressed: number } {
-  const byFile = new Map<string, Map<number, Set<string>>>();
+export function suppress(
+  findings: Finding[],
+  directivesOf: (file: string) => readonly (readonly [number, readonly string[]])[] | undefined,
+): { kept: Finding[]; suppressed: number } {
+  const byFile = new Map<string, Map<number, ReadonlySet<string>>>();
   const kept: Finding[] = [];
   for (const f of findings) {
     if (ALWAYS_ON.has(f.rule)) {
@@ -39,7 +43,7 @@ export function suppress(findings: Finding[], textOf: (file: string) => string |
       continue;
     }
     let lines = byFile.get(f.file);
-    if (!lines) byFile.set(f.file, (lines = directives(textOf(f.file) ?? '')));
+    if (!lines) byFile.set(f.file, (lines = new Map((directivesOf(f.file) ?? []).map(([line, ids]) => [line, new Set(ids)]))));
     const ids = lines.get(f.line);
     if (!ids || !(ids.has('*') || ids.has(f.rule))) kept.push(f);
   }

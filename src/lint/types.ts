@@ -99,4 +99,6 @@ export interface LintResult {
   summary: Summary;
   /** The names of the files counted in `files`, in input order (for formats that list every file). */
   linted?: string[];
+  /** Per file with inline suppressions: line -> the rule ids silenced there ('*' for all). */
+  directives?: Map<string, [number, string[]][]>;
 }

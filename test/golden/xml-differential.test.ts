@@ -9,6 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import { parseXml, xpathOf, XmlSyntaxError } from '../../src/domain/xml.js';
+import type { ParseOptions, XmlElement } from '../../src/domain/xml.js';
 import { lintBuffer } from '../../src/lint/file.js';
 import type { LaneSetup } from '../../src/lint/file.js';
 import { findXmllint } from '../../src/schema/xmllint.js';
@@ -98,22 +101,62 @@ function theirs(xmllint: string, dir: string, names: string[]): (string | undefi
   return names.map((n) => errors.get(n));
 }
 
-test(`differential: ${COUNT} seeded mutations of the corpus get xmllint's well-formedness verdict (seed ${SEED})`, (t) => {
-  const xmllint = findXmllint();
-  if (!requireCorpus(t) || !requireOrSkip(t, xmllint !== undefined, 'xmllint is not installed (Debian: libxml2-utils)')) return;
+/** The corpus as it is, then `COUNT` seeded mutants of it. */
+function fuzzCases(): { name: string; data: Buffer; what: string }[] {
   const manifest = JSON.parse(readFileSync(join(corpusDir, 'manifest.json'), 'utf8')) as { file: string }[];
   const sources = manifest.map((e) => readFileSync(join(corpusDir, e.file)));
   const rnd = seededRandom(SEED);
+  const cases: { name: string; data: Buffer; what: string }[] = [];
+  sources.forEach((data, i) => cases.push({ name: `m${String(cases.length).padStart(5, '0')}.xml`, data, what: manifest[i]!.file }));
+  for (let n = 0; n < COUNT; n++) {
+    const i = Math.floor(rnd() * sources.length);
+    const { data, ops } = mutate(sources[i]!, rnd);
+    cases.push({ name: `m${String(cases.length).padStart(5, '0')}.xml`, data, what: `${manifest[i]!.file}: ${ops.join(', ')}` });
+  }
+  return cases;
+}
+
+/** Everything a reader of elements sees of a parse: the error, or every element's name, place, attributes and XPath. */
+function elementsSeen(text: string, options: ParseOptions): string {
+  let root: XmlElement;
+  try {
+    root = parseXml(text, options).root;
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) return `error line ${e.line} column ${e.column}: ${e.message}`;
+    throw e;
+  }
+  const out: string[] = [];
+  const todo: XmlElement[] = [root];
+  for (let el = todo.pop(); el; el = todo.pop()) {
+    const attrs = el.attrs.map((a) => `${a.name}=${JSON.stringify(a.value)}@${a.start}-${a.end}`).join(' ');
+    out.push(`${xpathOf(el)} ${el.name} line ${el.line} ${el.start}/${el.openEnd}/${el.closeStart}/${el.end} ${el.selfClosing} ${attrs} ns ${[...el.nsDecls].join()}`);
+    const kids = el.children.filter((c): c is XmlElement => c.kind === 'element');
+    for (let i = kids.length - 1; i >= 0; i--) todo.push(kids[i]!);
+  }
+  return out.join('\n');
+}
+
+test(`lean parse (keepText: false, as lint parses) equals the full parse on the corpus and ${COUNT} mutants (seed ${SEED})`, (t) => {
+  if (!requireCorpus(t)) return;
+  const differ: string[] = [];
+  let broken = 0;
+  for (const c of fuzzCases()) {
+    if (!isUtf8(c.data)) continue;
+    const text = c.data.toString('utf8');
+    const full = elementsSeen(text, {});
+    if (full.startsWith('error')) broken++;
+    if (elementsSeen(text, { keepText: false }) !== full) differ.push(`${c.name} (${c.what})`);
+  }
+  assert.ok(broken > COUNT / 10, `only ${broken} broken cases: the comparison must cover errors too`);
+  assert.deepEqual(differ, []);
+});
+
+test(`differential: ${COUNT} seeded mutations of the corpus get xmllint's well-formedness verdict (seed ${SEED})`, (t) => {
+  const xmllint = findXmllint();
+  if (!requireCorpus(t) || !requireOrSkip(t, xmllint !== undefined, 'xmllint is not installed (Debian: libxml2-utils)')) return;
   const { dir, cleanup } = tempDir('vnet-fuzz-');
   try {
-    const cases: { name: string; data: Buffer; what: string }[] = [];
-    // The corpus as it is, then the mutants.
-    sources.forEach((data, i) => cases.push({ name: `m${String(cases.length).padStart(5, '0')}.xml`, data, what: manifest[i]!.file }));
-    for (let n = 0; n < COUNT; n++) {
-      const i = Math.floor(rnd() * sources.length);
-      const { data, ops } = mutate(sources[i]!, rnd);
-      cases.push({ name: `m${String(cases.length).padStart(5, '0')}.xml`, data, what: `${manifest[i]!.file}: ${ops.join(', ')}` });
-    }
+    const cases = fuzzCases();
     for (const c of cases) writeFileSync(join(dir, c.name), c.data);
     const verdicts = theirs(xmllint!, dir, cases.map((c) => c.name));
     const rejected = verdicts.filter((v) => v !== undefined).length;

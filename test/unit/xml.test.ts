@@ -158,6 +158,24 @@ test('names follow XML 1.0 NameStartChar/NameChar exactly, as xmllint does', () 
     assert.throws(() => parseXml(bad), XmlSyntaxError, bad);
 });
 
+test('names of two characters, ASCII and beside non-ASCII: the character-code scan answers as the XML Name production', () => {
+  // The spec's NameStartChar / NameChar, restricted to the characters tried here.
+  const xmlName = /^[A-Za-z_:\u00C0-\u00D6\u00D8-\u00F6][A-Za-z_:\u00C0-\u00D6\u00D8-\u00F6\-.0-9\u00B7\u0300-\u036F]*$/u;
+  const chars = [...Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)), '\u00E9', '\u00B7', '\u0300', '\u00D7'];
+  for (const a of chars)
+    for (const b of chars)
+      for (const doc of [`<${a}${b} />`, `<r ${a}${b}="1"/>`]) {
+        let ok = true;
+        try {
+          parseXml(doc);
+        } catch (e) {
+          if (!(e instanceof XmlSyntaxError)) throw e;
+          ok = false;
+        }
+        assert.equal(ok, xmlName.test(`${a}${b}`), doc);
+      }
+});
+
 test('processing instructions need a target; the XML declaration is checked as xmllint checks it', () => {
   for (const bad of [
     '<a><? x?></a>',

@@ -4,17 +4,21 @@ import type { LintResult } from '../types.js';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function formatText(result: LintResult): string {
-  const lines: string[] = [];
+/** The text report in pieces of about 64 KB: a run with 100,000s of findings never holds it all as one string. */
+export function* textChunks(result: LintResult): Generator<string> {
+  let chunk = '';
   for (const f of result.findings) {
-    lines.push(`${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`);
-    lines.push(`  hint: ${f.hint}`);
-    lines.push(`  docs: ${ruleDocsUrl(f.rule)}`);
+    chunk += `${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}\n  hint: ${f.hint}\n  docs: ${ruleDocsUrl(f.rule)}\n`;
+    if (chunk.length >= 65536) {
+      yield chunk;
+      chunk = '';
+    }
   }
   const s = result.summary;
   const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
-  lines.push(
-    `${plural(result.files, 'file')}${skipped}: ${plural(s.error, 'error')}, ${plural(s.warning, 'warning')}, ${s.info} info`,
-  );
-  return lines.join('\n') + '\n';
+  yield `${chunk}${plural(result.files, 'file')}${skipped}: ${plural(s.error, 'error')}, ${plural(s.warning, 'warning')}, ${s.info} info\n`;
+}
+
+export function formatText(result: LintResult): string {
+  return [...textChunks(result)].join('');
 }
