@@ -9,14 +9,13 @@ import type { Step } from '../host/step.js';
 import type { HostFacts } from '../host/facts.js';
 import { isActive, LibvirtDomain } from '../libvirt/domain.js';
 import { RECORD_KEY, RECORD_NS, recordForMetadata } from '../libvirt/metadata.js';
-import type { Virsh } from '../libvirt/virsh.js';
-import type { RunResult } from '../host/run.js';
+import type { LibvirtConn } from '../libvirt/conn.js';
 import { DomainDoc } from '../domain/doc.js';
 import { attachJson, planAttach } from './attach.js';
 import type { AttachResult, CommonAttachOptions, SpecBuilder } from './attach.js';
 import { detachBy, detachJson, planDetach } from './detach.js';
 import type { DetachOptions, DetachResult } from './detach.js';
-import { readDefinition, virshFor } from './domain-source.js';
+import { connectFor, readDefinition } from './domain-source.js';
 import type { DomainSourceOptions } from './domain-source.js';
 import { unifiedDiff } from './io.js';
 import { stderrLog } from './up.js';
@@ -37,7 +36,7 @@ export interface ByNameOptions extends DomainSourceOptions {
 
 /** Test seams: how long to wait, and where log lines go. */
 export interface ByNameDeps {
-  virsh?: Virsh;
+  conn?: LibvirtConn;
   unplugWaitMs?: number;
   log?: (line: string) => void;
 }
@@ -92,7 +91,7 @@ function liveMode(dom: LibvirtDomain, o: ByNameOptions): boolean {
     throw inputError('E_NOT_RUNNING', `${dom.info.name} is ${dom.info.state}: --live needs a running guest`, {
       file: dom.label,
       where: o.liveOnly ? '--live-only' : '--live',
-      hint: `leave out --live to change only the persistent definition, or start it first (virsh -c ${dom.virsh.uri} start ${dom.info.name})`,
+      hint: `leave out --live to change only the persistent definition, or start it first (virsh -c ${dom.conn.uri} start ${dom.info.name})`,
     });
   if (!live && !dom.info.persistent)
     throw inputError('E_TRANSIENT', `${dom.info.name} is transient: it has no persistent definition to change`, {
@@ -151,23 +150,25 @@ async function waitUnplugged(dom: LibvirtDomain, mac: string, waitMs: number): P
 }
 
 /**
- * The domain and the definitions this run needs, read at once: dominfo,
+ * The domain and the definitions this run needs, read at once: the lookup,
  * dumpxml --inactive (unless --live-only) and, with --live, the live dumpxml.
  */
 async function open(o: ByNameOptions, deps: ByNameDeps): Promise<{ dom: LibvirtDomain; live: boolean; pdoc?: DomainDoc; ldoc?: DomainDoc }> {
-  const virsh = deps.virsh ?? virshFor(o);
+  const conn = deps.conn ?? (await connectFor(o));
   const ref = o.domain!;
   const wantLive = o.live === true || o.liveOnly === true;
+  // A failed read is reported after the lookup and the --live check, which say more.
+  const settle = (p: Promise<string>): Promise<{ xml?: string; error?: unknown }> => p.then((xml) => ({ xml }), (error: unknown) => ({ error }));
   const [dom, inactive, current] = await Promise.all([
-    LibvirtDomain.lookup(virsh, ref),
-    o.liveOnly ? undefined : virsh.raw(['dumpxml', '--domain', ref, '--inactive']),
-    wantLive ? virsh.raw(['dumpxml', '--domain', ref]) : undefined,
+    LibvirtDomain.lookup(conn, ref),
+    o.liveOnly ? undefined : settle(conn.dumpxml(ref, 'persistent', `'${ref}'`)),
+    wantLive ? settle(conn.dumpxml(ref, 'live', `'${ref}'`)) : undefined,
   ]);
   const live = liveMode(dom, o);
-  const parse = (r: RunResult | undefined): DomainDoc => {
+  const parse = (r: { xml?: string; error?: unknown } | undefined): DomainDoc => {
     if (!r) throw new Error('a definition was not read');
-    if (r.code !== 0) throw virsh.failure(r, dom.label);
-    return DomainDoc.parse(r.stdout, dom.label);
+    if (r.xml === undefined) throw r.error;
+    return DomainDoc.parse(r.xml, dom.label);
   };
   return {
     dom,
@@ -203,7 +204,7 @@ async function report(
 ): Promise<void> {
   const diff = o.printDiff ? await unifiedDiff(dom.label, shown.before.text, shown.after.text) : undefined;
   const libvirt = {
-    uri: dom.virsh.uri,
+    uri: dom.conn.uri,
     domain: dom.info.name,
     uuid: dom.info.uuid,
     definition,

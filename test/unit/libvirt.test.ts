@@ -39,7 +39,7 @@ function setup(state: 'running' | 'shut off' = 'shut off'): FakeVirsh {
 async function attach(v: FakeVirsh, opts: TapOptions & ByNameOptions): Promise<{ out: string; log: string[] }> {
   let out = '';
   const log: string[] = [];
-  await runAttachByName('attach-tap', { domain: 'web1', ...opts }, tapSpec, (s) => (out += s), { virsh: v.virsh(), log: (l) => log.push(l) });
+  await runAttachByName('attach-tap', { domain: 'web1', ...opts }, tapSpec, (s) => (out += s), { conn: v.virsh(), log: (l) => log.push(l) });
   return { out, log };
 }
 
@@ -126,7 +126,7 @@ test('attach-direct --live: defined, hot-plugged, live record untouched (direct 
   const v = setup('running');
   let out = '';
   await runAttachByName('attach-direct', { domain: 'web1', source: 'eth9', mac: '52:54:00:00:00:09', live: true, json: true }, directSpec, (s) => (out += s), {
-    virsh: v.virsh(),
+    conn: v.virsh(),
     log: () => {},
   });
   assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml', 'define', 'attach-device']);
@@ -139,7 +139,7 @@ test('no free PCI slot: the hot-plug fails, the persistent definition is put bac
   const v = setup('running');
   v.fail.set('attach-device', 'error: Failed to attach device from /tmp/x\nerror: internal error: No more available PCI slots\n');
   const p = runAttachByName('attach-direct', { domain: 'web1', source: 'eth9', live: true } as DirectOptions & ByNameOptions, directSpec, () => {}, {
-    virsh: v.virsh(),
+    conn: v.virsh(),
     log: () => {},
   });
   await rejects(p, 'E_NO_PCI_SLOT', 1, /No more available PCI slots; undone: restore the persistent definition; .*pcie-root-port/);
@@ -150,16 +150,16 @@ test('no free PCI slot: the hot-plug fails, the persistent definition is put bac
 test('detach --live waits for the guest; a guest that keeps the device is a failure and nothing else changes', async () => {
   const v = setup('running');
   const opts = { domain: 'web1', source: 'eth9', mac: '52:54:00:00:00:09', live: true } as DirectOptions & ByNameOptions;
-  await runAttachByName('attach-direct', opts, directSpec, () => {}, { virsh: v.virsh(), log: () => {} });
+  await runAttachByName('attach-direct', opts, directSpec, () => {}, { conn: v.virsh(), log: () => {} });
   const persistent = v.domains[0]!.persistent;
   v.guestIgnoresEject = true;
   v.calls.length = 0;
-  const p = runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { virsh: v.virsh(), log: () => {}, unplugWaitMs: 300 });
+  const p = runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { conn: v.virsh(), log: () => {}, unplugWaitMs: 300 });
   await rejects(p, 'E_UNPLUG_TIMEOUT', 1, /did not release the interface with MAC 52:54:00:00:00:09/);
   assert.ok(!sub(v).includes('define'), 'the persistent definition is not touched');
   assert.equal(v.domains[0]!.persistent, persistent);
   v.guestIgnoresEject = false;
-  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { virsh: v.virsh(), log: () => {} });
+  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { conn: v.virsh(), log: () => {} });
   assert.doesNotMatch(v.domains[0]!.live!, /eth9/);
   assert.doesNotMatch(v.domains[0]!.persistent!, /eth9/);
 });
@@ -167,8 +167,8 @@ test('detach --live waits for the guest; a guest that keeps the device is a fail
 test('detach --live-only keeps the interface in the persistent definition', async () => {
   const v = setup('running');
   const opts = { domain: 'web1', source: 'eth9', mac: '52:54:00:00:00:09', live: true } as DirectOptions & ByNameOptions;
-  await runAttachByName('attach-direct', opts, directSpec, () => {}, { virsh: v.virsh(), log: () => {} });
-  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', liveOnly: true }, () => {}, { virsh: v.virsh(), log: () => {} });
+  await runAttachByName('attach-direct', opts, directSpec, () => {}, { conn: v.virsh(), log: () => {} });
+  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', liveOnly: true }, () => {}, { conn: v.virsh(), log: () => {} });
   assert.doesNotMatch(v.domains[0]!.live!, /eth9/);
   assert.match(v.domains[0]!.persistent!, /eth9/);
 });
