@@ -1,6 +1,7 @@
 // CLI wiring of domains by name: -c/--connect, --domain, --live and friends,
 // and the dispatch of attach-* and detach to their by-name variants.
 import type { Command } from 'commander';
+import type { LibvirtConn } from '../libvirt/conn.js';
 
 export interface NameOptionSet {
   /** attach/detach: --live, --live-only, --dry-run. */
@@ -24,6 +25,15 @@ export function nameOptions(cmd: Command, set: NameOptionSet = {}): Command {
 
 type SpecName = 'tapSpec' | 'macvtapSpec' | 'directSpec';
 
+/** The connection to libvirt, opening while the command's modules load (the daemon's open takes a while). */
+async function connecting(opts: Record<string, unknown>): Promise<{ conn: Promise<LibvirtConn> }> {
+  const { connectFor } = await import('../commands/domain-source.js');
+  const conn = connectFor(opts);
+  // Awaited by the command; until then a failure must not count as unhandled.
+  conn.catch(() => {});
+  return { conn };
+}
+
 /** By name, or a file; options that only work by name are refused for a file. */
 async function named(input: string | undefined, opts: Record<string, unknown>, byNameOnly: string[]): Promise<boolean> {
   const { checkSource } = await import('../commands/domain-source.js');
@@ -39,14 +49,16 @@ async function named(input: string | undefined, opts: Record<string, unknown>, b
 /** attach-* by name; false when the command works on a file. */
 export async function attachByName(command: string, input: string | undefined, opts: Record<string, unknown>, spec: SpecName, out: (s: string) => void): Promise<boolean> {
   if (!(await named(input, opts, ['--dry-run']))) return false;
+  const { conn } = await connecting(opts);
   const [attach, { runAttachByName }] = await Promise.all([import('../commands/attach.js'), import('../commands/by-name.js')]);
-  await runAttachByName(command, opts, attach[spec] as never, out);
+  await runAttachByName(command, opts, attach[spec] as never, out, { conn });
   return true;
 }
 
 export async function detachByName(input: string | undefined, opts: Record<string, unknown>, out: (s: string) => void): Promise<boolean> {
   if (!(await named(input, opts, ['--dry-run', '--netns']))) return false;
+  const { conn } = await connecting(opts);
   const { runDetachByName } = await import('../commands/by-name.js');
-  await runDetachByName(opts, out);
+  await runDetachByName(opts, out, { conn });
   return true;
 }

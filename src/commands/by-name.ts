@@ -39,7 +39,8 @@ export interface ByNameOptions extends DomainSourceOptions {
 
 /** Test seams: how long to wait, and where log lines go. */
 export interface ByNameDeps {
-  conn?: LibvirtConn;
+  /** The connection (or its opening, started while the command's modules load); the run closes it. */
+  conn?: LibvirtConn | Promise<LibvirtConn>;
   unplugWaitMs?: number;
   log?: (line: string) => void;
   /** Tests: where the host devices are made and deleted (default: host/provision's up and down). */
@@ -176,11 +177,18 @@ async function lockDomain(dom: LibvirtDomain, log: (l: string) => void): Promise
  * once: dumpxml --inactive (unless --live-only) and, with --live, the live one.
  */
 async function open(o: ByNameOptions, deps: ByNameDeps, log: (l: string) => void): Promise<Opened> {
-  const conn = deps.conn ?? (await connectFor(o));
-  const dom = await LibvirtDomain.lookup(conn, o.domain!);
-  const live = liveMode(dom, o);
-  const lock = o.dryRun ? undefined : await lockDomain(dom, log);
+  const conn = await (deps.conn ?? connectFor(o));
+  let dom: LibvirtDomain;
   try {
+    dom = await LibvirtDomain.lookup(conn, o.domain!);
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+  let lock: HeldLock | undefined;
+  try {
+    const live = liveMode(dom, o);
+    lock = o.dryRun ? undefined : await lockDomain(dom, log);
     const [p, l] = await Promise.all([dom.info.persistent && !o.liveOnly ? dom.dumpxml('persistent') : undefined, live ? dom.dumpxml('live') : undefined]);
     return {
       dom,
@@ -191,6 +199,7 @@ async function open(o: ByNameOptions, deps: ByNameDeps, log: (l: string) => void
     };
   } catch (e) {
     lock?.release();
+    conn.close();
     throw e;
   }
 }
@@ -257,6 +266,8 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
 ): Promise<void> {
   const log = deps.log ?? stderrLog;
   const host = deps.provision ?? hostProvision;
+  // Loaded while libvirt answers.
+  if (!opts.dryRun && (opts.live || opts.liveOnly || opts.provision)) void import('../host/provision.js').catch(() => {});
   const derive = build(opts);
   const { dom, live, pdoc, ldoc: read, lock } = await open(opts, deps, log);
   try {
@@ -303,7 +314,7 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
     await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => attachJson(command, dom.label, shown, emitted as never));
   } finally {
     lock?.release();
-    if (!deps.conn) dom.conn.close();
+    dom.conn.close();
   }
 }
 
@@ -330,6 +341,7 @@ export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: 
   const log = deps.log ?? stderrLog;
   const host = deps.provision ?? hostProvision;
   const by = detachBy(opts);
+  if (!opts.dryRun && opts.live) void import('../host/provision.js').catch(() => {});
   const { dom, live, pdoc, ldoc, lock } = await open(opts, deps, log);
   try {
     // With --live the interface may be in only one of the two definitions; it must be in one.
@@ -400,6 +412,6 @@ export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: 
     await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => detachJson(dom.label, shown, emitted));
   } finally {
     lock?.release();
-    if (!deps.conn) dom.conn.close();
+    dom.conn.close();
   }
 }
