@@ -25,14 +25,22 @@ export function nameOptions(cmd: Command, set: NameOptionSet = {}): Command {
 
 type SpecName = 'tapSpec' | 'macvtapSpec' | 'directSpec';
 
-/** The connection to libvirt, opening while the command's modules load (the daemon's open takes a while). */
-async function connecting(opts: Record<string, unknown>): Promise<{ conn: Promise<LibvirtConn> }> {
-  const { connectFor } = await import('../commands/domain-source.js');
-  const conn = connectFor(opts);
+/**
+ * With --domain, the connection to libvirt starts opening before anything
+ * else loads (the daemon's open takes a while); the command awaits it.
+ */
+function connecting(opts: Record<string, unknown>): { conn: Promise<LibvirtConn> } | undefined {
+  if (typeof opts.domain !== 'string' || opts.domain === '') return undefined;
+  const conn = import('../libvirt/conn.js').then((m) => m.openLibvirt(typeof opts.connect === 'string' ? opts.connect : m.defaultUri()));
   // Awaited by the command; until then a failure must not count as unhandled.
   conn.catch(() => {});
   return { conn };
 }
+
+/** Closes an early connection the command turned out not to use (a usage error, a file). */
+const drop = (early: { conn: Promise<LibvirtConn> } | undefined): void => {
+  early?.conn.then((c) => c.close(), () => {});
+};
 
 /** By name, or a file; options that only work by name are refused for a file. */
 async function named(input: string | undefined, opts: Record<string, unknown>, byNameOnly: string[]): Promise<boolean> {
@@ -48,17 +56,33 @@ async function named(input: string | undefined, opts: Record<string, unknown>, b
 
 /** attach-* by name; false when the command works on a file. */
 export async function attachByName(command: string, input: string | undefined, opts: Record<string, unknown>, spec: SpecName, out: (s: string) => void): Promise<boolean> {
-  if (!(await named(input, opts, ['--dry-run']))) return false;
-  const { conn } = await connecting(opts);
+  const early = connecting(opts);
+  try {
+    if (!(await named(input, opts, ['--dry-run']))) {
+      drop(early);
+      return false;
+    }
+  } catch (e) {
+    drop(early);
+    throw e;
+  }
   const [attach, { runAttachByName }] = await Promise.all([import('../commands/attach.js'), import('../commands/by-name.js')]);
-  await runAttachByName(command, opts, attach[spec] as never, out, { conn });
+  await runAttachByName(command, opts, attach[spec] as never, out, early ?? {});
   return true;
 }
 
 export async function detachByName(input: string | undefined, opts: Record<string, unknown>, out: (s: string) => void): Promise<boolean> {
-  if (!(await named(input, opts, ['--dry-run', '--netns']))) return false;
-  const { conn } = await connecting(opts);
+  const early = connecting(opts);
+  try {
+    if (!(await named(input, opts, ['--dry-run', '--netns']))) {
+      drop(early);
+      return false;
+    }
+  } catch (e) {
+    drop(early);
+    throw e;
+  }
   const { runDetachByName } = await import('../commands/by-name.js');
-  await runDetachByName(opts, out, { conn });
+  await runDetachByName(opts, out, early ?? {});
   return true;
 }

@@ -6,6 +6,8 @@ import { AUTH_NONE, AUTH_POLKIT, Proc, readDomain, RpcClient, RpcError, RpcTrans
 import type { RemoteDomain } from './rpc.js';
 import { XdrWriter } from './xdr.js';
 import { failure, noPciSlot, Virsh, VirshError } from './virsh.js';
+
+export { defaultUri } from './virsh.js';
 import type { VirshFailure } from './virsh.js';
 
 export interface DomainInfo {
