@@ -119,6 +119,12 @@ test('by name and live: hot-plug a tap and a macvtap into a running guest, unplu
       ok(r, 'attach-tap again');
       const j = JSON.parse(r.stdout) as Record<string, any>;
       assert.deepEqual([j.action, j.libvirt.defined, j.libvirt.live, j.diff], ['unchanged', false, 'unchanged', '']);
+      // Through virsh (the way for URIs the RPC client does not serve), the same answer.
+      const v = runCli(['attach-tap', '--domain', 'hp1', '--live', '--netns', ns, '--tap', 't-hp1-a', '--bridge', 'br0', '--mac', tapMac, '--json', '--print-diff', '-c', L.uri], {
+        env: { ...process.env, VNET_VIRT_LIBVIRT: 'virsh' },
+      });
+      ok(v, 'attach-tap again, through virsh');
+      assert.equal(v.stdout, r.stdout);
       const c = cli('check', '--domain', 'hp1', '--netns', ns, '--json');
       ok(c, 'check --domain');
       assert.match(c.stderr, /hp1: read the live definition \(running\)/);
