@@ -19,6 +19,8 @@ const BENCHES: { name: string; script: string; full: string[]; quick: string[] }
   { name: 'lint', script: 'lint/scale.js', full: [], quick: ['--sizes', '1,10'] },
   { name: 'hook', script: 'hook/bench.js', full: [], quick: ['--runs', '10'] },
   { name: 'provision', script: 'provision/run.js', full: [], quick: ['--sizes', '100,1000', '--rounds', '1'] },
+  // Root only: it starts a private libvirtd and boots a guest.
+  ...(process.getuid?.() === 0 ? [{ name: 'libvirt', script: 'libvirt/run.js', full: [], quick: ['--quick'] }] : []),
 ];
 
 function runOne(script: string, args: string[]): Promise<{ code: number | null; stdout: string }> {

@@ -1,6 +1,7 @@
 // CLI wiring of domains by name: -c/--connect, --domain, --live and friends,
 // and the dispatch of attach-* and detach to their by-name variants.
 import type { Command } from 'commander';
+import type { LibvirtConn } from '../libvirt/conn.js';
 
 export interface NameOptionSet {
   /** attach/detach: --live, --live-only, --dry-run. */
@@ -24,6 +25,23 @@ export function nameOptions(cmd: Command, set: NameOptionSet = {}): Command {
 
 type SpecName = 'tapSpec' | 'macvtapSpec' | 'directSpec';
 
+/**
+ * With --domain, the connection to libvirt starts opening before anything
+ * else loads (the daemon's open takes a while); the command awaits it.
+ */
+function connecting(opts: Record<string, unknown>): { conn: Promise<LibvirtConn> } | undefined {
+  if (typeof opts.domain !== 'string' || opts.domain === '') return undefined;
+  const conn = import('../libvirt/conn.js').then((m) => m.openLibvirt(typeof opts.connect === 'string' ? opts.connect : m.defaultUri()));
+  // Awaited by the command; until then a failure must not count as unhandled.
+  conn.catch(() => {});
+  return { conn };
+}
+
+/** Closes an early connection the command turned out not to use (a usage error, a file). */
+const drop = (early: { conn: Promise<LibvirtConn> } | undefined): void => {
+  early?.conn.then((c) => c.close(), () => {});
+};
+
 /** By name, or a file; options that only work by name are refused for a file. */
 async function named(input: string | undefined, opts: Record<string, unknown>, byNameOnly: string[]): Promise<boolean> {
   const { checkSource } = await import('../commands/domain-source.js');
@@ -38,15 +56,33 @@ async function named(input: string | undefined, opts: Record<string, unknown>, b
 
 /** attach-* by name; false when the command works on a file. */
 export async function attachByName(command: string, input: string | undefined, opts: Record<string, unknown>, spec: SpecName, out: (s: string) => void): Promise<boolean> {
-  if (!(await named(input, opts, ['--dry-run']))) return false;
+  const early = connecting(opts);
+  try {
+    if (!(await named(input, opts, ['--dry-run']))) {
+      drop(early);
+      return false;
+    }
+  } catch (e) {
+    drop(early);
+    throw e;
+  }
   const [attach, { runAttachByName }] = await Promise.all([import('../commands/attach.js'), import('../commands/by-name.js')]);
-  await runAttachByName(command, opts, attach[spec] as never, out);
+  await runAttachByName(command, opts, attach[spec] as never, out, early ?? {});
   return true;
 }
 
 export async function detachByName(input: string | undefined, opts: Record<string, unknown>, out: (s: string) => void): Promise<boolean> {
-  if (!(await named(input, opts, ['--dry-run', '--netns']))) return false;
+  const early = connecting(opts);
+  try {
+    if (!(await named(input, opts, ['--dry-run', '--netns']))) {
+      drop(early);
+      return false;
+    }
+  } catch (e) {
+    drop(early);
+    throw e;
+  }
   const { runDetachByName } = await import('../commands/by-name.js');
-  await runDetachByName(opts, out);
+  await runDetachByName(opts, out, early ?? {});
   return true;
 }

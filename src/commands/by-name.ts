@@ -4,25 +4,27 @@
 // step registers its undo as it succeeds; a failure unwinds them newest first.
 import { ExitCode, inputError, VnetError } from '../errors.js';
 import { interfacesOf } from '../domain/interfaces.js';
-import { execute, HostError, undoSteps } from '../host/executor.js';
-import type { Step } from '../host/step.js';
-import type { HostFacts } from '../host/facts.js';
+import { HostError } from '../host/executor.js';
+import type { HeldLock } from '../host/lock.js';
 import { isActive, LibvirtDomain } from '../libvirt/domain.js';
 import { RECORD_KEY, RECORD_NS, recordForMetadata } from '../libvirt/metadata.js';
-import type { Virsh } from '../libvirt/virsh.js';
-import type { RunResult } from '../host/run.js';
+import type { LibvirtConn } from '../libvirt/conn.js';
 import { DomainDoc } from '../domain/doc.js';
+import { removeRecordEntry } from '../domain/patch.js';
+import { findRecord } from '../domain/record.js';
 import { attachJson, planAttach } from './attach.js';
 import type { AttachResult, CommonAttachOptions, SpecBuilder } from './attach.js';
 import { detachBy, detachJson, planDetach } from './detach.js';
 import type { DetachOptions, DetachResult } from './detach.js';
-import { readDefinition, virshFor } from './domain-source.js';
+import { connectFor, readDefinition } from './domain-source.js';
 import type { DomainSourceOptions } from './domain-source.js';
 import { unifiedDiff } from './io.js';
 import { stderrLog } from './up.js';
 
 /** How long detach --live waits for the guest to let go of the interface. */
 export const UNPLUG_WAIT_MS = 10_000;
+/** How long a by-name edit waits for another vnet-virt edit of the same domain. */
+export const DOMAIN_LOCK_WAIT_MS = 120_000;
 const POLL_MS = 100;
 
 export interface ByNameOptions extends DomainSourceOptions {
@@ -37,10 +39,32 @@ export interface ByNameOptions extends DomainSourceOptions {
 
 /** Test seams: how long to wait, and where log lines go. */
 export interface ByNameDeps {
-  virsh?: Virsh;
+  /** The connection (or its opening, started while the command's modules load); the run closes it. */
+  conn?: LibvirtConn | Promise<LibvirtConn>;
   unplugWaitMs?: number;
   log?: (line: string) => void;
+  /** Tests: where the host devices are made and deleted (default: host/provision's up and down). */
+  provision?: ProvisionSeam;
 }
+
+/** Creates or deletes the host devices of one interface of a domain. */
+export interface ProvisionSeam {
+  up(doc: DomainDoc, dev: string, o: ByNameOptions, log: (l: string) => void): Promise<boolean>;
+  down(doc: DomainDoc, dev: string, o: ByNameOptions, log: (l: string) => void): Promise<void>;
+}
+
+/** The host part through host/provision: the namespace's lock, the journal of what is being made, the marker. */
+const hostProvision: ProvisionSeam = {
+  async up(doc, dev, o, log) {
+    const { up } = await import('../host/provision.js');
+    const r = await up([doc], { netns: o.netns, interfaces: [dev], createBridge: o.createBridge, log });
+    return r.steps.length > 0;
+  },
+  async down(doc, dev, o, log) {
+    const { down } = await import('../host/provision.js');
+    await down([doc], { netns: o.netns, interfaces: [dev], log });
+  },
+};
 
 const message = (e: unknown): string => (e instanceof VnetError ? e.oneLine() : e instanceof Error ? e.message : String(e));
 
@@ -92,7 +116,7 @@ function liveMode(dom: LibvirtDomain, o: ByNameOptions): boolean {
     throw inputError('E_NOT_RUNNING', `${dom.info.name} is ${dom.info.state}: --live needs a running guest`, {
       file: dom.label,
       where: o.liveOnly ? '--live-only' : '--live',
-      hint: `leave out --live to change only the persistent definition, or start it first (virsh -c ${dom.virsh.uri} start ${dom.info.name})`,
+      hint: `leave out --live to change only the persistent definition, or start it first (virsh -c ${dom.conn.uri} start ${dom.info.name})`,
     });
   if (!live && !dom.info.persistent)
     throw inputError('E_TRANSIENT', `${dom.info.name} is transient: it has no persistent definition to change`, {
@@ -109,28 +133,6 @@ function interfaceText(doc: DomainDoc, mac: string): string {
   const el = i && doc.interfaceElements()[i.index];
   if (!el) throw new Error(`no interface with MAC ${mac} in ${doc.file}`);
   return doc.text.slice(el.start, el.end);
-}
-
-/** Creates the devices the record asks for `dev` (marked as the domain's), and returns how to delete them again. */
-async function provisionInterface(
-  doc: DomainDoc,
-  dev: string,
-  o: ByNameOptions,
-  facts: Promise<HostFacts>,
-  log: (l: string) => void,
-): Promise<(() => Promise<void>) | undefined> {
-  const [{ intentOf }, { planUp }] = await Promise.all([import('../intent/intent.js'), import('../host/plan.js')]);
-  const intent = intentOf(doc);
-  const only = { ...intent, items: intent.items.filter((i) => i.iface.dev === dev) };
-  if (only.items.length === 0) return undefined;
-  const plan = planUp([only], await facts, { createBridge: o.createBridge });
-  for (const n of plan.notes) log(n.message);
-  const r = await execute(plan, { log });
-  const undo = undoSteps(r.done as Step[]);
-  if (undo.length === 0) return undefined;
-  return async () => {
-    await execute({ kind: 'down', netns: plan.netns, steps: undo, notes: [] }, { log });
-  };
 }
 
 /** Polls the live definition until no interface has `mac`; a timeout is a failure (the guest kept it). */
@@ -150,31 +152,71 @@ async function waitUnplugged(dom: LibvirtDomain, mac: string, waitMs: number): P
   }
 }
 
+interface Opened {
+  dom: LibvirtDomain;
+  live: boolean;
+  pdoc?: DomainDoc;
+  ldoc?: DomainDoc;
+  /** Held from before the reads to the end: vnet-virt's edits of one domain never interleave. */
+  lock?: HeldLock;
+}
+
+/** vnet-virt's own edits of one domain, one at a time (an abstract socket, as host/lock.ts does per namespace). */
+async function lockDomain(dom: LibvirtDomain, log: (l: string) => void): Promise<HeldLock> {
+  const { acquireLock, lockTimeout } = await import('../host/lock.js');
+  return acquireLock(`libvirt:${dom.conn.uri}:${dom.info.uuid}`, {
+    waitMs: DOMAIN_LOCK_WAIT_MS,
+    holder: `vnet-virt ${process.argv.slice(2, 3).join(' ')}`.trim(),
+    onWait: (holder) => log(`${dom.label}: waiting for another vnet-virt edit of this domain to end (pid ${holder})`),
+    timeoutError: lockTimeout('E_DOMAIN_BUSY', `another vnet-virt edit of ${dom.label} has not ended: wait for it, then run this again`),
+  });
+}
+
 /**
- * The domain and the definitions this run needs, read at once: dominfo,
- * dumpxml --inactive (unless --live-only) and, with --live, the live dumpxml.
+ * The domain, then (under its lock) the definitions this run needs, read at
+ * once: dumpxml --inactive (unless --live-only) and, with --live, the live one.
  */
-async function open(o: ByNameOptions, deps: ByNameDeps): Promise<{ dom: LibvirtDomain; live: boolean; pdoc?: DomainDoc; ldoc?: DomainDoc }> {
-  const virsh = deps.virsh ?? virshFor(o);
-  const ref = o.domain!;
-  const wantLive = o.live === true || o.liveOnly === true;
-  const [dom, inactive, current] = await Promise.all([
-    LibvirtDomain.lookup(virsh, ref),
-    o.liveOnly ? undefined : virsh.raw(['dumpxml', '--domain', ref, '--inactive']),
-    wantLive ? virsh.raw(['dumpxml', '--domain', ref]) : undefined,
-  ]);
-  const live = liveMode(dom, o);
-  const parse = (r: RunResult | undefined): DomainDoc => {
-    if (!r) throw new Error('a definition was not read');
-    if (r.code !== 0) throw virsh.failure(r, dom.label);
-    return DomainDoc.parse(r.stdout, dom.label);
-  };
-  return {
-    dom,
-    live,
-    ...(dom.info.persistent && !o.liveOnly && { pdoc: parse(inactive) }),
-    ...(live && { ldoc: parse(current) }),
-  };
+async function open(o: ByNameOptions, deps: ByNameDeps, log: (l: string) => void): Promise<Opened> {
+  const conn = await (deps.conn ?? connectFor(o));
+  let dom: LibvirtDomain;
+  try {
+    dom = await LibvirtDomain.lookup(conn, o.domain!);
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+  let lock: HeldLock | undefined;
+  try {
+    const live = liveMode(dom, o);
+    lock = o.dryRun ? undefined : await lockDomain(dom, log);
+    const [p, l] = await Promise.all([dom.info.persistent && !o.liveOnly ? dom.dumpxml('persistent') : undefined, live ? dom.dumpxml('live') : undefined]);
+    return {
+      dom,
+      live,
+      ...(p !== undefined && { pdoc: DomainDoc.parse(p, dom.label) }),
+      ...(l !== undefined && { ldoc: DomainDoc.parse(l, dom.label) }),
+      ...(lock && { lock }),
+    };
+  } catch (e) {
+    lock?.release();
+    conn.close();
+    throw e;
+  }
+}
+
+/**
+ * Defines `after` if the persistent definition is still `before`: a define by
+ * someone else since the read would otherwise be lost without a word.
+ */
+async function defineIfUnchanged(dom: LibvirtDomain, before: DomainDoc, after: DomainDoc): Promise<void> {
+  const now = await dom.dumpxml('persistent');
+  if (now !== before.text)
+    throw inputError('E_CHANGED_WHILE_EDITING', 'the persistent definition changed while vnet-virt was editing it (another define); nothing defined', {
+      file: dom.label,
+      where: '--domain',
+      hint: 'run the command again: it reads the new definition',
+    });
+  await dom.define(after.text);
 }
 
 /** Runs independent steps at once; each that succeeded registers its undo, then the first failure is thrown. */
@@ -203,7 +245,7 @@ async function report(
 ): Promise<void> {
   const diff = o.printDiff ? await unifiedDiff(dom.label, shown.before.text, shown.after.text) : undefined;
   const libvirt = {
-    uri: dom.virsh.uri,
+    uri: dom.conn.uri,
     domain: dom.info.name,
     uuid: dom.info.uuid,
     definition,
@@ -223,49 +265,62 @@ export async function runAttachByName<O extends CommonAttachOptions & ByNameOpti
   deps: ByNameDeps = {},
 ): Promise<void> {
   const log = deps.log ?? stderrLog;
+  const host = deps.provision ?? hostProvision;
+  // Loaded while libvirt answers.
+  if (!opts.dryRun && (opts.live || opts.liveOnly || opts.provision)) void import('../host/provision.js').catch(() => {});
   const derive = build(opts);
-  // The host is read while libvirt answers: one round trip less.
-  const facts = opts.dryRun || !(opts.live || opts.liveOnly || opts.provision) ? undefined : import('../host/facts.js').then((m) => m.readHostFacts(opts.netns));
-  facts?.catch(() => {});
-  const { dom, live, pdoc, ldoc } = await open(opts, deps);
-  const { spec, named, given } = derive((pdoc ?? ldoc)!);
-  const pres = pdoc && planAttach(pdoc, spec, given, named);
-  const lres = ldoc && planAttach(ldoc, spec, given, named);
-  const shown: AttachResult = (pres ?? lres)!;
-  const outcome: Outcome = { defined: false, live: live ? 'unchanged' : null };
+  const { dom, live, pdoc, ldoc: read, lock } = await open(opts, deps, log);
+  try {
+    const { spec, named, given } = derive((pdoc ?? read)!);
+    // A record entry left in the live definition without its interface (a run killed before its hot-plug) is stale: plan without it.
+    const ldoc = read && spec.type === 'ethernet' && staleEntry(read, spec.dev) ? removeRecordEntry(read, spec.dev) : read;
+    const pres = pdoc && planAttach(pdoc, spec, given, named);
+    const lres = ldoc && planAttach(ldoc, spec, given, named);
+    const shown: AttachResult = (pres ?? lres)!;
+    const outcome: Outcome = { defined: false, live: live ? 'unchanged' : null };
 
-  if (!opts.dryRun) {
-    const undo = new Undo();
-    try {
-      // The device must exist before the hot-plug: libvirt refuses a managed='no' target it cannot open.
-      if (spec.entry && facts) {
-        const del = await provisionInterface((lres ?? pres)!.after, spec.dev, opts, facts, log);
-        if (del) undo.push(`delete the devices of ${spec.dev}`, del);
+    if (!opts.dryRun) {
+      const undo = new Undo();
+      try {
+        // The records first, then the devices, then the hot-plug: a run killed at any point leaves no device that
+        // no record names (detach finds and deletes it), and running the attach again completes it.
+        const liveRecord = lres?.action === 'added' ? recordChange(read!, lres.after) : undefined;
+        await together(undo, [
+          ...(pres?.action === 'added'
+            ? [{ what: 'restore the persistent definition', run: () => defineIfUnchanged(dom, pdoc!, pres.after), undo: () => dom.define(pdoc!.text) }]
+            : []),
+          ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
+        ]);
+        outcome.defined = pres?.action === 'added';
+        // The device must exist before the hot-plug: libvirt refuses a managed='no' target it cannot open.
+        if (spec.entry && (live || opts.provision)) {
+          const doc = (lres ?? pres)!.after;
+          if (await host.up(doc, spec.dev, opts, log)) undo.push(`delete the devices of ${spec.dev}`, () => host.down(doc, spec.dev, opts, () => {}));
+        }
+        if (lres?.action === 'added') {
+          const block = interfaceText(lres.after, spec.mac);
+          await dom.attachLive(block);
+          outcome.live = 'hot-plugged';
+          undo.push(`unplug ${spec.mac}`, async () => {
+            await dom.detachLive(block);
+            await waitUnplugged(dom, spec.mac, deps.unplugWaitMs ?? UNPLUG_WAIT_MS);
+          });
+        }
+      } catch (e) {
+        await undo.unwind(e);
       }
-      // The define and the live record at once; then the hot-plug, whose undo depends on the guest, comes last.
-      const liveRecord = lres?.action === 'added' ? recordChange(ldoc!, lres.after) : undefined;
-      await together(undo, [
-        ...(pres?.action === 'added'
-          ? [{ what: 'restore the persistent definition', run: () => dom.define(pres.after.text), undo: () => dom.define(pdoc!.text) }]
-          : []),
-        ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
-      ]);
-      outcome.defined = pres?.action === 'added';
-      if (lres?.action === 'added') {
-        const block = interfaceText(lres.after, spec.mac);
-        await dom.attachLive(block);
-        outcome.live = 'hot-plugged';
-        undo.push(`unplug ${spec.mac}`, async () => {
-          await dom.detachLive(block);
-          await waitUnplugged(dom, spec.mac, deps.unplugWaitMs ?? UNPLUG_WAIT_MS);
-        });
-      }
-    } catch (e) {
-      await undo.unwind(e);
     }
+    if (!opts.json && !opts.dryRun) log(`${dom.label}: ${shown.action === 'added' ? 'added' : 'already has'} ${spec.dev}${summary(outcome)}`);
+    await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => attachJson(command, dom.label, shown, emitted as never));
+  } finally {
+    lock?.release();
+    dom.conn.close();
   }
-  if (!opts.json && !opts.dryRun) log(`${dom.label}: ${shown.action === 'added' ? 'added' : 'already has'} ${spec.dev}${summary(outcome)}`);
-  await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => attachJson(command, dom.label, shown, emitted as never));
+}
+
+/** Whether `doc`'s record has an entry for `dev` while no interface uses it. */
+function staleEntry(doc: DomainDoc, dev: string): boolean {
+  return (findRecord(doc)?.entries.some((e) => e.entry.dev === dev) ?? false) && !interfacesOf(doc).some((i) => i.targetDev === dev);
 }
 
 /** The live definition's record follows the live interfaces (the hook's `release end` reads it); undefined when it stays. */
@@ -284,66 +339,79 @@ const summary = (o: Outcome): string => {
 
 export async function runDetachByName(opts: DetachOptions & ByNameOptions, out: (s: string) => void, deps: ByNameDeps = {}): Promise<void> {
   const log = deps.log ?? stderrLog;
+  const host = deps.provision ?? hostProvision;
   const by = detachBy(opts);
-  const { dom, live, pdoc, ldoc } = await open(opts, deps);
-  // With --live the interface may be in only one of the two definitions; it must be in one.
-  const find = (doc: DomainDoc | undefined, other: DomainDoc | undefined): DetachResult | undefined => {
-    if (!doc) return undefined;
-    try {
-      return planDetach(doc, by);
-    } catch (e) {
-      if (other && e instanceof VnetError && e.code === 'E_NOT_FOUND') {
+  if (!opts.dryRun && opts.live) void import('../host/provision.js').catch(() => {});
+  const { dom, live, pdoc, ldoc, lock } = await open(opts, deps, log);
+  try {
+    // With --live the interface may be in only one of the two definitions; it must be in one.
+    const find = (doc: DomainDoc | undefined, other: DomainDoc | undefined): DetachResult | undefined => {
+      if (!doc) return undefined;
+      try {
+        return planDetach(doc, by);
+      } catch (e) {
+        if (other && e instanceof VnetError && e.code === 'E_NOT_FOUND') {
+          try {
+            planDetach(other, by);
+            return undefined;
+          } catch {
+            throw e;
+          }
+        }
+        throw e;
+      }
+    };
+    const pres = find(pdoc, ldoc);
+    const lres = find(ldoc, pdoc);
+    const shown = (pres ?? lres)!;
+    const outcome: Outcome = { defined: false, live: live ? 'unchanged' : null };
+    const removed = lres?.removed ?? pres?.removed ?? null;
+
+    if (!opts.dryRun) {
+      const undo = new Undo();
+      try {
+        if (lres?.removed?.mac) {
+          const mac = lres.removed.mac;
+          const block = interfaceText(ldoc!, mac);
+          await dom.detachLive(block);
+          // virsh can say "detached" while the guest still holds the device: wait until it left the live XML.
+          await waitUnplugged(dom, mac, deps.unplugWaitMs ?? UNPLUG_WAIT_MS);
+          outcome.live = 'unplugged';
+        }
+      } catch (e) {
+        await undo.unwind(e);
+      }
+      // Only now that no guest holds them, and while the records still name them (a run killed here is finished
+      // by running it again): the devices that carry this domain's marker.
+      const entry = lres?.entry ?? pres?.entry;
+      if (live && entry) {
         try {
-          planDetach(other, by);
-          return undefined;
-        } catch {
+          await host.down(lres?.entry ? ldoc! : pdoc!, entry.dev, opts, log);
+        } catch (e) {
+          if (e instanceof HostError) throw new VnetError(`${e.message} (the interface itself was detached)`, { code: e.code, exitCode: ExitCode.hostFailedLeftovers, file: dom.label, hint: e.hint });
           throw e;
         }
       }
-      throw e;
-    }
-  };
-  const pres = find(pdoc, ldoc);
-  const lres = find(ldoc, pdoc);
-  const shown = (pres ?? lres)!;
-  const outcome: Outcome = { defined: false, live: live ? 'unchanged' : null };
-  const removed = lres?.removed ?? pres?.removed ?? null;
-
-  if (!opts.dryRun) {
-    const undo = new Undo();
-    try {
-      if (lres?.removed?.mac) {
-        const mac = lres.removed.mac;
-        const block = interfaceText(ldoc!, mac);
-        await dom.detachLive(block);
-        // virsh can say "detached" while the guest still holds the device: wait until it left the live XML.
-        await waitUnplugged(dom, mac, deps.unplugWaitMs ?? UNPLUG_WAIT_MS);
-        outcome.live = 'unplugged';
-        undo.push(`plug ${mac} back in`, async () => {
-          await dom.attachLive(block);
-        });
-      }
       const liveRecord = lres ? recordChange(ldoc!, lres.after) : undefined;
-      await together(undo, [
-        ...(pres ? [{ what: 'restore the persistent definition', run: () => dom.define(pres.after.text), undo: () => dom.define(pdoc!.text) }] : []),
-        ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
-      ]);
-      outcome.defined = pres !== undefined;
-    } catch (e) {
-      await undo.unwind(e);
-    }
-    // Only now that no guest holds them: the devices that carry this domain's marker.
-    const entry = lres?.entry ?? pres?.entry;
-    if (live && entry) {
-      const { down } = await import('../host/provision.js');
       try {
-        await down([lres?.entry ? ldoc! : pdoc!], { netns: opts.netns, interfaces: [entry.dev], log });
+        await together(undo, [
+          ...(pres ? [{ what: 'restore the persistent definition', run: () => defineIfUnchanged(dom, pdoc!, pres.after), undo: () => dom.define(pdoc!.text) }] : []),
+          ...(liveRecord ? [{ what: 'restore the live record', run: () => setRecord(dom, liveRecord.now), undo: () => setRecord(dom, liveRecord.was) }] : []),
+        ]);
       } catch (e) {
-        if (e instanceof HostError) throw new VnetError(`${e.message} (the interface itself was detached)`, { code: e.code, exitCode: ExitCode.hostFailedLeftovers, file: dom.label, hint: e.hint });
-        throw e;
+        const done = outcome.live === 'unplugged' ? `the interface is out of the guest${live && (lres?.entry ?? pres?.entry) ? ' and its devices are deleted' : ''}` : '';
+        const cause =
+          done && e instanceof VnetError
+            ? new VnetError(e.message, { code: e.code, exitCode: e.exitCode, file: e.file, where: e.where, hint: `${done}: run the same detach again to finish`, cause: e })
+            : e;
+        await undo.unwind(cause);
       }
+      outcome.defined = pres !== undefined;
     }
+    if (!opts.json && !opts.dryRun) log(`${dom.label}: removed ${removed?.targetDev ?? removed?.mac ?? shown.entry?.dev ?? 'the record entry'}${summary(outcome)}`);
+    await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => detachJson(dom.label, shown, emitted));
+  } finally {
+    lock?.release();
+    dom.conn.close();
   }
-  if (!opts.json && !opts.dryRun) log(`${dom.label}: removed ${removed?.targetDev ?? removed?.mac ?? shown.entry?.dev ?? 'the record entry'}${summary(outcome)}`);
-  await report(dom, shown, pres ? 'persistent' : 'live', outcome, opts, out, (emitted) => detachJson(dom.label, shown, emitted));
 }

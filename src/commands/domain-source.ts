@@ -3,7 +3,8 @@
 import { inputError, usageError } from '../errors.js';
 import { DomainDoc } from '../domain/doc.js';
 import { isActive, LibvirtDomain } from '../libvirt/domain.js';
-import { defaultUri, Virsh, VirshError } from '../libvirt/virsh.js';
+import type { LibvirtConn } from '../libvirt/conn.js';
+import { defaultUri, VirshError } from '../libvirt/virsh.js';
 
 export interface DomainSourceOptions {
   connect?: string | undefined;
@@ -58,8 +59,12 @@ export function checkSource(inputs: readonly string[], o: DomainSourceOptions, a
   return true;
 }
 
-export function virshFor(o: DomainSourceOptions): Virsh {
-  return new Virsh({ uri: o.connect ?? defaultUri() });
+export const uriOf = (o: DomainSourceOptions): string => o.connect ?? defaultUri();
+
+/** The connection to libvirt for -c (RPC on a local socket, else virsh). */
+export async function connectFor(o: DomainSourceOptions): Promise<LibvirtConn> {
+  const { openLibvirt } = await import('../libvirt/conn.js');
+  return openLibvirt(uriOf(o));
 }
 
 export async function readDefinition(dom: LibvirtDomain, which: Definition): Promise<DomainDoc> {
@@ -78,7 +83,7 @@ export async function readNamed(dom: LibvirtDomain, prefer: Definition, strict: 
       throw inputError('E_NOT_RUNNING', `${dom.info.name} is ${dom.info.state}: it has no live definition`, {
         file: dom.label,
         where: '--live',
-        hint: `start it (virsh -c ${dom.virsh.uri} start ${dom.info.name}), or leave out --live`,
+        hint: `start it (virsh -c ${dom.conn.uri} start ${dom.info.name}), or leave out --live`,
       });
     definition = 'persistent';
   }
@@ -91,13 +96,13 @@ export const definitionNote = (n: NamedDoc): string =>
 
 /** The domains of --domain or --all-domains, each with the definition `prefer` says (see readNamed; strict: no fallback). */
 export async function namedDocs(o: DomainSourceOptions, prefer: Definition, note?: (line: string) => void, strict = false): Promise<NamedDoc[]> {
-  const virsh = virshFor(o);
-  const refs = o.allDomains ? await LibvirtDomain.names(virsh) : [o.domain!];
+  const conn = await connectFor(o);
+  const refs = o.allDomains ? await LibvirtDomain.names(conn) : [o.domain!];
   const out: NamedDoc[] = [];
   for (const ref of refs) {
     let dom: LibvirtDomain;
     try {
-      dom = await LibvirtDomain.lookup(virsh, ref);
+      dom = await LibvirtDomain.lookup(conn, ref);
     } catch (e) {
       // Undefined between the listing and the lookup: nothing to read.
       if (o.allDomains && e instanceof VirshError && e.kind === 'unknown-domain') continue;

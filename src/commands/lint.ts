@@ -14,7 +14,7 @@ import type { WorkItem } from '../lint/lane.js';
 import { ALWAYS_ON, allRules, ruleById } from '../lint/rules/index.js';
 import { suppress } from '../lint/suppress.js';
 import type { Finding, LintResult, Scope } from '../lint/types.js';
-import { checkSource, namedDocs, virshFor } from './domain-source.js';
+import { checkSource, namedDocs, uriOf } from './domain-source.js';
 import type { DomainSourceOptions } from './domain-source.js';
 
 export const FORMATS = ['text', 'json', 'sarif', 'github', 'codeclimate', 'junit', 'markdown'] as const;
@@ -174,7 +174,7 @@ function adjust(result: LintResult, config: LintConfig, quiet: boolean): LintRes
 /** By name: each domain's definition (persistent, or live with --live), named URI/NAME. */
 async function domainItems(opts: LintCommandOptions): Promise<WorkItem[]> {
   const named = await namedDocs(opts, opts.live ? 'live' : 'persistent', note, opts.live === true && !opts.allDomains);
-  if (named.length === 0) note(`no domains are defined at ${virshFor(opts).uri}`);
+  if (named.length === 0) note(`no domains are defined at ${uriOf(opts)}`);
   return named.map((n, index) => ({ index, file: n.doc.file, data: Buffer.from(n.doc.text) }));
 }
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvModule from 'ajv';
-import { ipIn, linksIn, repoRoot, runCli, tempDir } from '../helpers.js';
+import { spawn } from 'node:child_process';
+import { cliPath, ipIn, linksIn, repoRoot, runCli, seededRandom, tempDir } from '../helpers.js';
 import type { CliResult } from '../helpers.js';
 import { guestDomainXml, requireSystem, startLibvirt } from './harness.js';
 import type { Libvirt } from './harness.js';
@@ -39,6 +40,17 @@ const devices = (lv: Libvirt): string[] => linksIn(lv.ns).map((l) => l.ifname);
 
 function ok(r: CliResult, what: string): void {
   assert.equal(r.code, 0, `${what}: exit ${r.code}: ${r.stderr}`);
+}
+
+/** The CLI in its own process, not waited for: for runs at once, and for kill -9. */
+function startCli(args: string[]): { pid: number; done: Promise<CliResult> } {
+  const c = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => c.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })));
+  return { pid: c.pid!, done };
 }
 
 test('by name and live: hot-plug a tap and a macvtap into a running guest, unplug them, and the bad inputs', async (t) => {
@@ -107,6 +119,12 @@ test('by name and live: hot-plug a tap and a macvtap into a running guest, unplu
       ok(r, 'attach-tap again');
       const j = JSON.parse(r.stdout) as Record<string, any>;
       assert.deepEqual([j.action, j.libvirt.defined, j.libvirt.live, j.diff], ['unchanged', false, 'unchanged', '']);
+      // Through virsh (the way for URIs the RPC client does not serve), the same answer.
+      const v = runCli(['attach-tap', '--domain', 'hp1', '--live', '--netns', ns, '--tap', 't-hp1-a', '--bridge', 'br0', '--mac', tapMac, '--json', '--print-diff', '-c', L.uri], {
+        env: { ...process.env, VNET_VIRT_LIBVIRT: 'virsh' },
+      });
+      ok(v, 'attach-tap again, through virsh');
+      assert.equal(v.stdout, r.stdout);
       const c = cli('check', '--domain', 'hp1', '--netns', ns, '--json');
       ok(c, 'check --domain');
       assert.match(c.stderr, /hp1: read the live definition \(running\)/);
@@ -184,6 +202,64 @@ test('by name and live: hot-plug a tap and a macvtap into a running guest, unplu
       assert.equal(m[1], 'OK', m[0]);
       assert.equal((await L.virsh('destroy', 'hp2')).code, 0);
       assert.ok(!devices(L).includes('t-hp2-a'), 'the hook removed the tap at release');
+    });
+
+    await t.test('4 by-name attaches of one domain at once (4 processes): none is lost', async () => {
+      const before = await xmlOf('hp2', true);
+      const runs = [0, 1, 2, 3].map((i) => startCli(['attach-tap', '--domain', 'hp2', '--tap', `t-hp2-c${i}`, '--bridge', 'br0', '-c', L.uri]));
+      for (const [i, r] of (await Promise.all(runs.map((x) => x.done))).entries()) ok(r, `attach ${i}`);
+      const after = await xmlOf('hp2', true);
+      for (const i of [0, 1, 2, 3]) {
+        assert.match(after, new RegExp(`<target dev=.t-hp2-c${i}. managed=.no./>`), `attach ${i} is defined`);
+        assert.match(after, new RegExp(`<vnet:tap dev=.t-hp2-c${i}.`), `attach ${i} is in the record`);
+      }
+      for (const i of [0, 1, 2, 3]) ok(cli('detach', '--domain', 'hp2', '--target', `t-hp2-c${i}`), `detach ${i}`);
+      assert.equal(await xmlOf('hp2', true), before, 'four attaches and four detaches leave the definition as it was');
+    });
+
+    await t.test('kill -9 of attach --live and detach --live at seeded moments: the same command again finishes the job', async () => {
+      const seed = Number(process.env.VNET_KILL_SEED ?? 20261130);
+      const rand = seededRandom(seed);
+      const mac = '52:54:00:e1:00:09';
+      const attach = ['attach-tap', '--domain', 'hp1', '--live', '--netns', ns, '--tap', 't-hp1-k', '--bridge', 'br0', '--mac', mac, '-c', L.uri];
+      const detach = ['detach', '--domain', 'hp1', '--live', '--netns', ns, '--target', 't-hp1-k', '-c', L.uri];
+      // How long each takes here, to spread the kills over it.
+      let t1 = performance.now();
+      ok(runCli(attach), 'attach (timing)');
+      const attachMs = performance.now() - t1;
+      t1 = performance.now();
+      ok(runCli(detach), 'detach (timing)');
+      const detachMs = performance.now() - t1;
+      const killed = async (args: string[], ms: number): Promise<string> => {
+        const run = startCli(args);
+        const at = rand() * ms;
+        await sleep(at);
+        try {
+          process.kill(run.pid, 'SIGKILL');
+        } catch {
+          // it had ended
+        }
+        const r = await run.done;
+        return `${args[0]} killed ${at.toFixed(0)} ms in (exit ${r.code})`;
+      };
+      const gone = (r: CliResult): boolean => r.code === 3 && /no interface with target dev 't-hp1-k'/.test(r.stderr);
+      for (let trial = 0; trial < 3; trial++) {
+        const why = `seed ${seed}, trial ${trial}`;
+        const w1 = await killed(attach, attachMs);
+        ok(runCli(attach), `attach again after ${w1} (${why})`);
+        const tap = linksIn(ns).find((l) => l.ifname === 't-hp1-k');
+        assert.equal(tap?.master, 'br0', `${w1}: the tap is on the bridge (${why})`);
+        assert.match(tap?.ifalias ?? '', /^vnet-virt:/, `${w1}: the tap carries the marker`);
+        assert.match(await xmlOf('hp1', false), new RegExp(mac), `${w1}: the guest has the interface`);
+        assert.match(await xmlOf('hp1', true), /<vnet:tap dev=.t-hp1-k./, `${w1}: the persistent definition has it`);
+        const w2 = await killed(detach, detachMs);
+        const again = runCli(detach);
+        assert.ok(again.code === 0 || gone(again), `detach again after ${w2} (${why}): exit ${again.code}: ${again.stderr}`);
+        assert.ok(!devices(L).includes('t-hp1-k'), `${w2}: the tap is deleted (${why})`);
+        assert.doesNotMatch(await xmlOf('hp1', false), new RegExp(`${mac}|t-hp1-k`), `${w2}: out of the live definition and its record`);
+        assert.doesNotMatch(await xmlOf('hp1', true), /t-hp1-k/, `${w2}: out of the persistent definition`);
+        t.diagnostic(`${why}: ${w1}; ${w2}`);
+      }
     });
 
     await t.test('lint --all-domains names each finding URI/NAME', async () => {

@@ -23,6 +23,8 @@ export class FakeVirsh {
   /** detach-device says success but the guest keeps the device. */
   guestIgnoresEject = false;
   unreachable = false;
+  /** Called before each command is answered (tests change a domain behind vnet-virt's back here). */
+  before: ((cmd: string, args: readonly string[]) => void) | undefined;
 
   add(d: FakeDomain): FakeDomain {
     this.domains.push(d);
@@ -47,6 +49,7 @@ export class FakeVirsh {
       return i === -1 ? undefined : args[i + 1];
     };
     if (this.unreachable) return res(1, '', `error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/nowhere': No such file or directory\n`);
+    this.before?.(cmd, args);
     const failure = this.fail.get(cmd);
     if (failure !== undefined) return res(1, '', failure);
     if (cmd === 'list') return res(0, this.domains.map((d) => d.name).join('\n') + '\n\n');

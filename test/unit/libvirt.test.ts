@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VnetError } from '../../src/errors.js';
 import { runAttachByName, runDetachByName } from '../../src/commands/by-name.js';
-import type { ByNameOptions } from '../../src/commands/by-name.js';
+import type { ByNameOptions, ProvisionSeam } from '../../src/commands/by-name.js';
 import { directSpec, tapSpec } from '../../src/commands/attach.js';
 import type { DirectOptions, TapOptions } from '../../src/commands/attach.js';
 import { checkSource } from '../../src/commands/domain-source.js';
@@ -39,7 +39,7 @@ function setup(state: 'running' | 'shut off' = 'shut off'): FakeVirsh {
 async function attach(v: FakeVirsh, opts: TapOptions & ByNameOptions): Promise<{ out: string; log: string[] }> {
   let out = '';
   const log: string[] = [];
-  await runAttachByName('attach-tap', { domain: 'web1', ...opts }, tapSpec, (s) => (out += s), { virsh: v.virsh(), log: (l) => log.push(l) });
+  await runAttachByName('attach-tap', { domain: 'web1', ...opts }, tapSpec, (s) => (out += s), { conn: v.virsh(), log: (l) => log.push(l) });
   return { out, log };
 }
 
@@ -77,8 +77,9 @@ test("virsh's messages are kept verbatim, on one line, and classified", () => {
 test('by name: reads dumpxml --inactive, defines the change, with the record; --print-diff shows it', async () => {
   const v = setup();
   const { out } = await attach(v, { tap: 't-web1-0', bridge: 'br0', mac: '52:54:00:00:00:01', printDiff: true });
-  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'define']);
-  assert.ok(v.calls[1]!.includes('--inactive'));
+  // The second read, just before the define, makes sure nobody defined it in between.
+  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml', 'define']);
+  assert.ok(v.calls[1]!.includes('--inactive') && v.calls[2]!.includes('--inactive'));
   const d = v.domains[0]!;
   assert.match(d.persistent!, /<target dev='t-web1-0' managed='no'\/>/);
   assert.match(d.persistent!, /<vnet:tap dev='t-web1-0' mac='52:54:00:00:00:01' bridge='br0'\/>/);
@@ -119,17 +120,17 @@ test('bad input, one line each, nothing defined: unknown domain, unreachable URI
   assert.equal(v.domains[0]!.persistent, XML);
   v = setup();
   await rejects(attach(v, { bridge: 'br0', live: true }), 'E_NOT_RUNNING', 3, /web1 is shut off: --live needs a running guest; .*virsh -c test:\/\/\/fake start web1/);
-  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml']);
+  assert.deepEqual(sub(v), ['dominfo']);
 });
 
 test('attach-direct --live: defined, hot-plugged, live record untouched (direct has none)', async () => {
   const v = setup('running');
   let out = '';
   await runAttachByName('attach-direct', { domain: 'web1', source: 'eth9', mac: '52:54:00:00:00:09', live: true, json: true }, directSpec, (s) => (out += s), {
-    virsh: v.virsh(),
+    conn: v.virsh(),
     log: () => {},
   });
-  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml', 'define', 'attach-device']);
+  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml', 'dumpxml', 'define', 'attach-device']);
   const j = JSON.parse(out) as { libvirt: { live: string; defined: boolean } };
   assert.deepEqual([j.libvirt.live, j.libvirt.defined], ['hot-plugged', true]);
   assert.match(v.domains[0]!.live!, /<source dev='eth9' mode='vepa'\/>/);
@@ -139,27 +140,27 @@ test('no free PCI slot: the hot-plug fails, the persistent definition is put bac
   const v = setup('running');
   v.fail.set('attach-device', 'error: Failed to attach device from /tmp/x\nerror: internal error: No more available PCI slots\n');
   const p = runAttachByName('attach-direct', { domain: 'web1', source: 'eth9', live: true } as DirectOptions & ByNameOptions, directSpec, () => {}, {
-    virsh: v.virsh(),
+    conn: v.virsh(),
     log: () => {},
   });
   await rejects(p, 'E_NO_PCI_SLOT', 1, /No more available PCI slots; undone: restore the persistent definition; .*pcie-root-port/);
-  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml', 'define', 'attach-device', 'define']);
+  assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml', 'dumpxml', 'define', 'attach-device', 'define']);
   assert.equal(v.domains[0]!.persistent, XML);
 });
 
 test('detach --live waits for the guest; a guest that keeps the device is a failure and nothing else changes', async () => {
   const v = setup('running');
   const opts = { domain: 'web1', source: 'eth9', mac: '52:54:00:00:00:09', live: true } as DirectOptions & ByNameOptions;
-  await runAttachByName('attach-direct', opts, directSpec, () => {}, { virsh: v.virsh(), log: () => {} });
+  await runAttachByName('attach-direct', opts, directSpec, () => {}, { conn: v.virsh(), log: () => {} });
   const persistent = v.domains[0]!.persistent;
   v.guestIgnoresEject = true;
   v.calls.length = 0;
-  const p = runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { virsh: v.virsh(), log: () => {}, unplugWaitMs: 300 });
+  const p = runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { conn: v.virsh(), log: () => {}, unplugWaitMs: 300 });
   await rejects(p, 'E_UNPLUG_TIMEOUT', 1, /did not release the interface with MAC 52:54:00:00:00:09/);
   assert.ok(!sub(v).includes('define'), 'the persistent definition is not touched');
   assert.equal(v.domains[0]!.persistent, persistent);
   v.guestIgnoresEject = false;
-  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { virsh: v.virsh(), log: () => {} });
+  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', live: true }, () => {}, { conn: v.virsh(), log: () => {} });
   assert.doesNotMatch(v.domains[0]!.live!, /eth9/);
   assert.doesNotMatch(v.domains[0]!.persistent!, /eth9/);
 });
@@ -167,10 +168,83 @@ test('detach --live waits for the guest; a guest that keeps the device is a fail
 test('detach --live-only keeps the interface in the persistent definition', async () => {
   const v = setup('running');
   const opts = { domain: 'web1', source: 'eth9', mac: '52:54:00:00:00:09', live: true } as DirectOptions & ByNameOptions;
-  await runAttachByName('attach-direct', opts, directSpec, () => {}, { virsh: v.virsh(), log: () => {} });
-  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', liveOnly: true }, () => {}, { virsh: v.virsh(), log: () => {} });
+  await runAttachByName('attach-direct', opts, directSpec, () => {}, { conn: v.virsh(), log: () => {} });
+  await runDetachByName({ domain: 'web1', mac: '52:54:00:00:00:09', liveOnly: true }, () => {}, { conn: v.virsh(), log: () => {} });
   assert.doesNotMatch(v.domains[0]!.live!, /eth9/);
   assert.match(v.domains[0]!.persistent!, /eth9/);
+});
+
+test('N concurrent by-name attaches of one domain: none is lost (one at a time, per domain)', async () => {
+  const v = setup();
+  const n = 8;
+  const logs: string[] = [];
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      runAttachByName('attach-tap', { domain: 'web1', tap: `t-web1-${i}`, bridge: 'br0', mac: `52:54:00:00:01:0${i}` }, tapSpec, () => {}, { conn: v.virsh(), log: (l) => logs.push(l) }),
+    ),
+  );
+  const d = v.domains[0]!.persistent!;
+  for (let i = 0; i < n; i++) {
+    assert.match(d, new RegExp(`<target dev='t-web1-${i}' managed='no'/>`), `attach ${i} is in the definition`);
+    assert.match(d, new RegExp(`<vnet:tap dev='t-web1-${i}' `), `attach ${i} is in the record`);
+  }
+  assert.equal(sub(v).filter((c) => c === 'define').length, n);
+});
+
+test('a define by someone else between the read and the define: exit 3, theirs is kept, nothing defined', async () => {
+  const v = setup();
+  let reads = 0;
+  const theirs = XML.replace('<memory unit=\'KiB\'>262144</memory>', '<memory unit=\'KiB\'>524288</memory>');
+  v.before = (cmd) => {
+    if (cmd === 'dumpxml' && ++reads === 2) v.domains[0]!.persistent = theirs;
+  };
+  await rejects(attach(v, { tap: 't-web1-0', bridge: 'br0' }), 'E_CHANGED_WHILE_EDITING', 3, /changed while vnet-virt was editing it.*nothing defined; run the command again/);
+  assert.ok(!sub(v).includes('define'));
+  assert.equal(v.domains[0]!.persistent, theirs);
+});
+
+/** Host devices by name, as a set: what the provision seam made and deleted. */
+function fakeHost(): { devices: Set<string>; seam: ProvisionSeam } {
+  const devices = new Set<string>();
+  return {
+    devices,
+    seam: {
+      up: async (_doc, dev) => {
+        if (devices.has(dev)) return false;
+        devices.add(dev);
+        return true;
+      },
+      down: async (_doc, dev) => {
+        devices.delete(dev);
+      },
+    },
+  };
+}
+
+test('a --live run killed between its records and the hot-plug (or between the unplug and the define): attach again completes it, detach removes all', async () => {
+  for (const next of ['attach', 'detach'] as const) {
+    const v = setup('running');
+    const host = fakeHost();
+    const opts = { domain: 'web1', tap: 't-web1-0', bridge: 'br0', mac: '52:54:00:00:00:01' };
+    // The state such a kill leaves: the interface and its record in the persistent definition, the record in the
+    // live one (no interface there), the device made.
+    await runAttachByName('attach-tap', opts, tapSpec, () => {}, { conn: v.virsh(), log: () => {} });
+    const d = v.domains[0]!;
+    d.live = d.live!.replace('</name>', `</name>\n  ${/<metadata>[\s\S]*<\/metadata>/.exec(d.persistent!)![0]}`);
+    host.devices.add('t-web1-0');
+    v.calls.length = 0;
+    if (next === 'attach') {
+      await runAttachByName('attach-tap', { ...opts, live: true }, tapSpec, () => {}, { conn: v.virsh(), log: () => {}, provision: host.seam });
+      assert.deepEqual(sub(v), ['dominfo', 'dumpxml', 'dumpxml', 'attach-device'], 'only the missing half: the hot-plug');
+      assert.match(d.live!, /<target dev='t-web1-0' managed='no'\/>/);
+      assert.deepEqual([...host.devices], ['t-web1-0']);
+    } else {
+      await runDetachByName({ domain: 'web1', target: 't-web1-0', live: true }, () => {}, { conn: v.virsh(), log: () => {}, provision: host.seam });
+      assert.doesNotMatch(d.persistent!, /t-web1-0/);
+      assert.doesNotMatch(d.live!, /t-web1-0/);
+      assert.deepEqual([...host.devices], [], 'the device is deleted');
+    }
+  }
 });
 
 test('the record for virsh metadata --set: no prefix, no xmlns, entries kept', () => {
