@@ -145,3 +145,28 @@ test('up: a journal that cannot be written is exit 1 with one line, and nothing 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('down after a kill between creating a veth pair and marking it: the pair goes, and so does the journal (deleting one end took the peer)', async () => {
+  const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { planUp } = await import('../../src/host/plan.js');
+  const { parseLinks } = await import('../../src/host/facts.js');
+  const { journalDir, writeJournal } = await import('../../src/host/journal.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vnet-journal-'));
+  try {
+    const ip = host();
+    const web1 = doc('web1.xml');
+    // What a killed up left: its journal, and the veth pair it created before it could mark either end.
+    const plan = planUp([(await import('../../src/intent/intent.js')).intentOf(web1)], parseLinks(ip.json()));
+    writeJournal(journalDir(dir, undefined), plan.creates!);
+    await ip.runner(plan.steps.find((s) => s.argv.includes('veth'))!.argv);
+    assert.deepEqual([...ip.links.keys()].sort(), ['br0', 'veth0', 'veth1']);
+    await down([web1], { runner: ip.runner, stateDir: dir });
+    assert.deepEqual([...ip.links.keys()], ['br0']);
+    const pending = join(dir, 'pending');
+    const left = readdirSync(pending).flatMap((d) => readdirSync(join(pending, d)));
+    assert.deepEqual(left, [], 'no journal is left once down is done');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
