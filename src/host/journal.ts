@@ -7,7 +7,7 @@
 // that ends (done, or failed and undone) removes its journal; runs hold the
 // namespace's lock, so every other journal found is one a killed run left.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { VnetError, ExitCode } from '../errors.js';
 import type { Link, LinkKind } from './facts.js';
 
@@ -101,8 +101,20 @@ function unlinkIfThere(path: string): void {
   }
 }
 
+/**
+ * Removes this run's journal, and the namespace's folder when nothing else is
+ * pending there, so /run/vnet-virt/pending does not fill with empty folders,
+ * one per namespace ever used. Runs hold the namespace's lock, so no other run
+ * writes into this folder meanwhile; a killed run's journal keeps it (rmdir
+ * fails with ENOTEMPTY).
+ */
 export function removeJournal(path: string): void {
   unlinkIfThere(path);
+  try {
+    rmdirSync(dirname(path));
+  } catch {
+    // not empty, or already gone
+  }
 }
 
 /**

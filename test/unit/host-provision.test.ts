@@ -170,3 +170,24 @@ test('down after a kill between creating a veth pair and marking it: the pair go
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a run that ends leaves no folder behind under the state dir; a killed run\'s settled journal goes with it', async () => {
+  const { existsSync, mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { journalDir, writeJournal } = await import('../../src/host/journal.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vnet-journal-'));
+  try {
+    const ip = host();
+    await up([doc('web1.xml')], { runner: ip.runner, stateDir: dir });
+    await down([doc('web1.xml')], { runner: ip.runner, stateDir: dir });
+    const pending = join(dir, 'pending');
+    assert.deepEqual(existsSync(pending) ? readdirSync(pending) : [], [], 'no empty namespace folder is left');
+    // A journal some killed run left (naming a device that does not exist) is kept while its folder is in use, then pruned.
+    const ns = journalDir(dir, undefined);
+    writeJournal(ns, [{ device: 'ghost0', kind: 'tap', marker: 'vnet-virt:name:ghost' }]);
+    await up([doc('web1.xml')], { runner: ip.runner, stateDir: dir });
+    assert.deepEqual(readdirSync(pending), [], 'the killed run\'s settled journal and the folder are gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
