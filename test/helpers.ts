@@ -20,7 +20,11 @@ if (!process.env.VNET_VIRT_STATE_DIR) {
   process.env.VNET_VIRT_STATE_DIR = state;
   process.on('exit', () => rmSync(state, { recursive: true, force: true }));
 }
-export const corpusDir = process.env.VNET_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
+/** libvirt's and virt-manager's domain XML (../shared/corpus, read in place); from a worktree under wt/, two levels up. */
+export const corpusDir =
+  process.env.VNET_CORPUS ??
+  [join(repoRoot, '..', 'shared', 'corpus'), join(repoRoot, '..', '..', 'shared', 'corpus')].find((d) => existsSync(join(d, 'manifest.json'))) ??
+  join(repoRoot, '..', 'shared', 'corpus');
 
 export interface CliResult {
   code: number;

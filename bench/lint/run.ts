@@ -2,18 +2,14 @@
 // times, against virt-xml-validate once per file and one xmllint run over all.
 // Run: npm run bench:lint   (options: --copies N, --runs N, --keep)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cliPath, corpusDir } from '../../test/helpers.js';
 
-const repoRoot = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
-const cli = join(repoRoot, 'dist/src/cli/main.js');
-// The shared corpus sits beside the main checkout, two levels up from a worktree under wt/.
-const corpus =
-  process.env.VNET_CORPUS ??
-  [join(repoRoot, '..', 'shared', 'corpus'), join(repoRoot, '..', '..', 'shared', 'corpus')].find((d) => existsSync(join(d, 'manifest.json'))) ??
-  join(repoRoot, '..', 'shared', 'corpus');
+const cli = cliPath;
+const corpus = corpusDir;
 const rng = '/usr/share/libvirt/schemas/domain.rng';
 
 const { values } = parseArgs({

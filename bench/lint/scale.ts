@@ -6,21 +6,17 @@
 // --before measures another build in the same interleaved runs, for a before/after on one machine state.
 // Needs GNU time (/usr/bin/time).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchLine } from '../table.js';
+import { cliPath, corpusDir } from '../../test/helpers.js';
 import type { BenchRow } from '../table.js';
 
-const repoRoot = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 // VNET_BENCH_CLI: another build's main.js, for a before/after comparison.
-const cli = process.env.VNET_BENCH_CLI ?? join(repoRoot, 'dist/src/cli/main.js');
-// The shared corpus sits beside the main checkout, two levels up from a worktree under wt/.
-const corpus =
-  process.env.VNET_CORPUS ??
-  [join(repoRoot, '..', 'shared', 'corpus'), join(repoRoot, '..', '..', 'shared', 'corpus')].find((d) => existsSync(join(d, 'manifest.json'))) ??
-  join(repoRoot, '..', 'shared', 'corpus');
+const cli = process.env.VNET_BENCH_CLI ?? cliPath;
+const corpus = corpusDir;
 const rng = '/usr/share/libvirt/schemas/domain.rng';
 
 const { values } = parseArgs({

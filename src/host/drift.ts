@@ -64,6 +64,15 @@ function masterFix(dev: string, link: Link, bridge: string): Fix {
   };
 }
 
+function macFix(dev: string, link: Link, mac: string): Fix {
+  return {
+    args: set(dev, 'address', mac),
+    undo: set(dev, 'address', link.mac ?? mac),
+    effect: { type: 'set', device: dev, field: 'mac', value: mac },
+    undoEffect: { type: 'set', device: dev, field: 'mac', value: link.mac },
+  };
+}
+
 const upFix = (dev: string): Fix => ({
   args: set(dev, 'up'),
   undo: set(dev, 'down'),
@@ -104,24 +113,14 @@ export function driftsOf(want: Want, facts: HostFacts): Drift[] {
   };
   const macIs = (mac: string | undefined): void => {
     if (mac === undefined || link.mac === mac) return;
-    add(want.name, 'mac', mac, link.mac, `macvtap ${want.name} has MAC ${show(link.mac)}, but the interface's <mac> is ${mac}`, {
-      args: set(want.name, 'address', mac),
-      undo: set(want.name, 'address', link.mac ?? mac),
-      effect: { type: 'set', device: want.name, field: 'mac', value: mac },
-      undoEffect: { type: 'set', device: want.name, field: 'mac', value: link.mac },
-    });
+    add(want.name, 'mac', mac, link.mac, `macvtap ${want.name} has MAC ${show(link.mac)}, but the interface's <mac> is ${mac}`, macFix(want.name, link, mac));
   };
   const onBridge = (dev: string, l: Link, bridge: string | undefined, portMac?: string): void => {
+    if (bridge === undefined || l.master === bridge) return;
     // A tap an interrupted up created joins with the MAC up gives it (port-mac.ts); someone's device keeps its own.
-    if (bridge !== undefined && l.master !== bridge && portMac !== undefined && l.mac !== portMac && isPendingFor(l, facts, owner))
-      add(dev, 'mac', portMac, l.mac, `${dev} has MAC ${show(l.mac)}, not ${portMac}, which keeps it from becoming ${bridge}'s MAC`, {
-        args: set(dev, 'address', portMac),
-        undo: set(dev, 'address', l.mac ?? portMac),
-        effect: { type: 'set', device: dev, field: 'mac', value: portMac },
-        undoEffect: { type: 'set', device: dev, field: 'mac', value: l.mac },
-      });
-    if (bridge !== undefined && l.master !== bridge)
-      add(dev, 'bridge', bridge, l.master, `${dev} is not on bridge ${bridge} (on ${l.master ?? 'no bridge'})`, masterFix(dev, l, bridge));
+    if (portMac !== undefined && l.mac !== portMac && isPendingFor(l, facts, owner))
+      add(dev, 'mac', portMac, l.mac, `${dev} has MAC ${show(l.mac)}, not ${portMac}, which keeps it from becoming ${bridge}'s MAC`, macFix(dev, l, portMac));
+    add(dev, 'bridge', bridge, l.master, `${dev} is not on bridge ${bridge} (on ${l.master ?? 'no bridge'})`, masterFix(dev, l, bridge));
   };
   const isUp = (dev: string, l: Link): void => {
     if (!l.up) add(dev, 'down', 'up', 'down', `${dev} is down`, upFix(dev));

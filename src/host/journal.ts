@@ -110,8 +110,13 @@ function unlinkIfThere(path: string): void {
  */
 export function removeJournal(path: string): void {
   unlinkIfThere(path);
+  removeIfEmpty(dirname(path));
+}
+
+/** A namespace's folder goes once nothing is pending in it; a journal written meanwhile keeps it (ENOTEMPTY). */
+function removeIfEmpty(dir: string): void {
   try {
-    rmdirSync(dirname(path));
+    rmdirSync(dir);
   } catch {
     // not empty, or already gone
   }
@@ -146,10 +151,5 @@ function prune(dir: string, resolved: (e: JournalEntry) => boolean, except?: str
       renameSync(`${j.path}.tmp`, j.path);
     }
   }
-  try {
-    // Fails when another run wrote a journal meanwhile (ENOTEMPTY): it stays.
-    if (readdirSync(dir).length === 0) rmdirSync(dir);
-  } catch {
-    // no folder, or not empty: nothing to remove
-  }
+  removeIfEmpty(dir);
 }

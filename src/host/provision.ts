@@ -123,13 +123,15 @@ async function probe(opts: Pick<ProvisionOptions, 'netns' | 'runner'>, journals:
 
 /** After a run: the entries of killed runs' journals that the run settled (the device is gone, marked, or was handled now). */
 function settled(facts: HostFacts, steps: readonly Step[]): (e: JournalEntry) => boolean {
-  const touched = new Set(steps.flatMap((s) => (s.effect.type === 'delete-group' ? s.effect.devices : [s.effect.device])));
+  const devicesOf = (s: Step): readonly string[] => (s.effect.type === 'delete-group' ? s.effect.devices : [s.effect.device]);
+  const touched = new Set(steps.flatMap(devicesOf));
   // Deleting one end of a veth pair deletes the other: a killed run's entry for the peer is settled too.
-  const deleted = steps.flatMap((s) => (s.effect.type === 'delete-group' ? s.effect.devices : s.effect.type === 'delete' ? [s.effect.device] : []));
-  for (const d of deleted) {
-    const l = facts.links.get(d);
-    if (l?.kind === 'veth' && l.link) touched.add(l.link);
-  }
+  for (const s of steps)
+    if (s.effect.type === 'delete' || s.effect.type === 'delete-group')
+      for (const d of devicesOf(s)) {
+        const l = facts.links.get(d);
+        if (l?.kind === 'veth' && l.link) touched.add(l.link);
+      }
   return (e) => {
     const l = facts.links.get(e.device);
     return !l || l.alias !== undefined || touched.has(e.device);

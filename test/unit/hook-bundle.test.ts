@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultEntry } from '../../src/hook/install.js';
-import { fixturesDir, repoRoot, tempDir } from '../helpers.js';
+import { fixturesDir, repoRoot, requireOrSkip, tempDir } from '../helpers.js';
 
 const entry = join(repoRoot, 'dist/src/hook/entry.js');
 const bundle = join(repoRoot, 'dist/src/hook/hook.bundle.cjs');
@@ -22,12 +22,7 @@ const CALLS: { args: string[]; input: string; env?: Record<string, string> }[] =
 ];
 
 /** The bundle is there (npm test builds it; in CI its absence fails). */
-function haveBundle(t: TestContext): boolean {
-  if (existsSync(bundle)) return true;
-  assert.ok(!process.env.CI, 'npm test builds the bundle (scripts/bundle-hook.mjs)');
-  t.skip('no bundle: run npm run build');
-  return false;
-}
+const haveBundle = (t: TestContext): boolean => requireOrSkip(t, existsSync(bundle), 'no hook bundle: npm test builds it (scripts/bundle-hook.mjs)');
 
 function call(file: string, c: (typeof CALLS)[number], dir: string, preload: string[] = []) {
   const env = { ...process.env, VNET_VIRT_HOOK_CONFIG: join(dir, 'none.conf'), VNET_VIRT_HOOK_LOG: join(dir, 'hook.log'), ...c.env };

@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainDoc } from '../../src/domain/doc.js';
 import { check, down, up } from '../../src/host/provision.js';
+import { parseLinks } from '../../src/host/facts.js';
+import { journalDir, writeJournal } from '../../src/host/journal.js';
+import { planUp } from '../../src/host/plan.js';
+import { intentOf } from '../../src/intent/intent.js';
 import { VnetError } from '../../src/errors.js';
 import { fixturesDir } from '../helpers.js';
 import { FakeIp } from './host-fake-ip.js';
@@ -130,8 +135,6 @@ test('check: a hand-made macvtap as an unmanaged target is accepted; its MAC is 
 
 test('up: a journal that cannot be written is exit 1 with one line, and nothing runs', async () => {
   const ip = host();
-  const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'vnet-journal-'));
   try {
     writeFileSync(join(dir, 'pending'), 'a file where the folder must go');
@@ -147,17 +150,12 @@ test('up: a journal that cannot be written is exit 1 with one line, and nothing 
 });
 
 test('down after a kill between creating a veth pair and marking it: the pair goes, and so does the journal (deleting one end took the peer)', async () => {
-  const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { planUp } = await import('../../src/host/plan.js');
-  const { parseLinks } = await import('../../src/host/facts.js');
-  const { journalDir, writeJournal } = await import('../../src/host/journal.js');
   const dir = mkdtempSync(join(tmpdir(), 'vnet-journal-'));
   try {
     const ip = host();
     const web1 = doc('web1.xml');
     // What a killed up left: its journal, and the veth pair it created before it could mark either end.
-    const plan = planUp([(await import('../../src/intent/intent.js')).intentOf(web1)], parseLinks(ip.json()));
+    const plan = planUp([intentOf(web1)], parseLinks(ip.json()));
     writeJournal(journalDir(dir, undefined), plan.creates!);
     await ip.runner(plan.steps.find((s) => s.argv.includes('veth'))!.argv);
     assert.deepEqual([...ip.links.keys()].sort(), ['br0', 'veth0', 'veth1']);
@@ -172,9 +170,6 @@ test('down after a kill between creating a veth pair and marking it: the pair go
 });
 
 test('a run that ends leaves no folder behind under the state dir; a killed run\'s settled journal goes with it', async () => {
-  const { existsSync, mkdtempSync, readdirSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { journalDir, writeJournal } = await import('../../src/host/journal.js');
   const dir = mkdtempSync(join(tmpdir(), 'vnet-journal-'));
   try {
     const ip = host();
