@@ -173,7 +173,7 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
     const key = join(root, 'id_ed25519');
     if (anySsh) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `vnet-fleet-${tag}`, '-f', key]);
     // Mountpoints the binds need; created only when the machine lacks them, removed at the end.
-    for (const dir of ['/run/libvirt', '/var/lib/libvirt', '/var/cache/libvirt', '/var/log/libvirt', '/etc/libvirt', '/etc/vnet-virt', '/run/sshd', '/usr/local/sbin']) {
+    for (const dir of ['/run/libvirt', '/var/lib/libvirt', '/var/cache/libvirt', '/var/log/libvirt', '/etc/libvirt', '/etc/vnet-virt', '/run/vnet-virt', '/run/sshd', '/usr/local/sbin']) {
       if (!existsSync(dir)) {
         mkdirSync(dir, { recursive: true });
         createdMountpoints.push(dir);
@@ -187,7 +187,7 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
       const bridge = spec.bridge ?? 'br0';
       const hroot = join(root, spec.name);
       const d = (s: string): string => join(hroot, s);
-      for (const s of ['etc-libvirt/hooks', 'run-libvirt', 'lib-libvirt/qemu', 'cache-libvirt/qemu', 'log-libvirt/qemu', 'etc-vnet-virt', 'run-sshd', 'sbin', 'home']) {
+      for (const s of ['etc-libvirt/hooks', 'run-libvirt', 'lib-libvirt/qemu', 'cache-libvirt/qemu', 'log-libvirt/qemu', 'etc-vnet-virt', 'run-vnet-virt', 'run-sshd', 'sbin', 'home']) {
         mkdirSync(d(s), { recursive: true, mode: 0o755 });
       }
       chmodSync(d('run-sshd'), 0o755);
@@ -206,6 +206,8 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
       const binds: [string, string][] = [
         [d('etc-libvirt'), '/etc/libvirt'], [d('run-libvirt'), '/run/libvirt'], [d('lib-libvirt'), '/var/lib/libvirt'],
         [d('cache-libvirt'), '/var/cache/libvirt'], [d('log-libvirt'), '/var/log/libvirt'], [d('etc-vnet-virt'), '/etc/vnet-virt'],
+        // The journals of runs in progress: each host has its own, and the machine's /run/vnet-virt is not touched.
+        [d('run-vnet-virt'), '/run/vnet-virt'],
         [d('run-sshd'), '/run/sshd'], [d('sbin'), '/usr/local/sbin'],
         // root's home: the machine's dotfiles (a .bashrc that sshd's bash sources) stay out, Ansible's temp files stay in.
         [d('home'), '/root'],

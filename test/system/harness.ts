@@ -377,6 +377,8 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
     [etcDir, '/etc/libvirt'],
     ...(opts.hooksDir ? [[opts.hooksDir, '/etc/libvirt/hooks'] as [string, string]] : []),
     [runDir, '/run/libvirt'],
+    // The hook's journals (libvirtd gives hooks a clean environment, so VNET_VIRT_STATE_DIR does not reach them).
+    [join(root, 'run-vnet-virt'), '/run/vnet-virt'],
     [join(root, 'lib'), '/var/lib/libvirt'],
     [cacheDir, '/var/cache/libvirt'],
     [logDir, '/var/log/libvirt'],
@@ -444,7 +446,7 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
   };
 
   try {
-    for (const d of [etcDir, join(etcDir, 'hooks'), hooksDir, runDir, join(root, 'lib', 'qemu'), join(cacheDir, 'qemu'), join(logDir, 'qemu')]) {
+    for (const d of [etcDir, join(etcDir, 'hooks'), hooksDir, runDir, join(root, 'run-vnet-virt'), join(root, 'lib', 'qemu'), join(cacheDir, 'qemu'), join(logDir, 'qemu')]) {
       mkdirSync(d, { recursive: true });
     }
     writeFileSync(join(etcDir, 'qemu.conf'), QEMU_CONF);
