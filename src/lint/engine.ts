@@ -52,14 +52,24 @@ export function chooseEngine(wanted = process.env.VNET_LINT_SCHEMA_ENGINE): { en
 /** Files per xmllint process at least (its schema compile costs as much as checking about 200 files). */
 const XMLLINT_FILES = 200;
 
+/**
+ * How many xmllint processes check the schema beside the lanes. xmllint's validation is about a third of the
+ * CPU a schema lint spends (the corpus x10: 0.75 s of about 2.2 s), so it gets a third of the cores, at least
+ * one, and the lanes the rest: on 2 cores one xmllint and one lane, each on a core of its own, finish sooner
+ * than two xmllints (each compiling the schema) crowding the lane (measured in docs/benchmarks.md).
+ */
+export function xmllintProcesses(files: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(Math.floor(cores / 3), Math.ceil(files / XMLLINT_FILES)));
+}
+
 /** Below this many files per lane a worker costs more to start (wasm + schema compile) than it saves. */
 const FILES_PER_WORKER = 300;
 
 /** Worker threads besides the main thread; `busy` cores are taken by something else (xmllint). */
-export function defaultWorkers(files: number, busy = 0): number {
+export function defaultWorkers(files: number, busy = 0, cores = availableParallelism()): number {
   const env = process.env.VNET_LINT_THREADS;
   if (env !== undefined && /^\d+$/.test(env)) return Math.max(0, Number(env) - 1);
-  return Math.max(0, Math.min(availableParallelism() - busy, Math.floor(files / FILES_PER_WORKER)) - 1);
+  return Math.max(0, Math.min(cores - busy, Math.floor(files / FILES_PER_WORKER)) - 1);
 }
 
 /** Related places listed per finding: all of them would make output quadratic in the files sharing a value. */
@@ -167,15 +177,14 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
   const schema = schemaPlan(opts, disabled);
   const { engine, xmllint } = schema.dir === undefined ? { engine: 'wasm', xmllint: undefined } : chooseEngine(opts.schemaEngine);
   // xmllint checks every file in processes of its own while the lanes run the rules.
+  const xmllints = engine === 'xmllint' ? xmllintProcesses(items.length) : 0;
   const external =
     engine === 'xmllint'
       ? validateWithXmllint(
           xmllint!,
           domainSchemaPath(schema.dir!),
           items.map((i) => (i.data ? { path: '-', data: i.data } : { path: i.path! })),
-          // One xmllint per core: they share the cores with the rules, and finish about together. Each compiles
-          // the schema (about 50 ms), so a few hundred files are needed to make a second one pay.
-          Math.max(1, Math.min(availableParallelism(), Math.ceil(items.length / XMLLINT_FILES))),
+          xmllints,
         )
       : undefined;
   external?.catch(() => {});
@@ -184,7 +193,7 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
     enabled,
     host: opts.host && { netns: opts.host.netns, links: [...opts.host.links.values()] },
   };
-  const workers = opts.workers ?? defaultWorkers(items.length, external ? 1 : 0);
+  const workers = opts.workers ?? defaultWorkers(items.length, xmllints);
   const results = await lintItems(items, config, workers, (done) => opts.onProgress?.(done, items.length));
   if (external) await mergeVerdicts(items, results, external, new Set(enabled));
 

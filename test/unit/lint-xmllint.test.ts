@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseXmllintOutput } from '../../src/schema/xmllint.js';
+import { defaultWorkers, xmllintProcesses } from '../../src/lint/engine.js';
 
 // Captured from xmllint 2.9.14 (Debian 12) over four files, the first not well-formed.
 const STDERR = `a/bad-syntax.xml:7: parser error : Opening and ending tag mismatch: target line 6 and interface
@@ -45,4 +46,18 @@ test('a file xmllint said nothing about has no verdict', () => {
 test('a file name that contains another one is not confused with it', () => {
   const v = parseXmllintOutput(['vm.xml', 'old-vm.xml'], 'old-vm.xml fails to validate\nvm.xml validates\n');
   assert.deepEqual(v, [{ kind: 'valid' }, { kind: 'invalid', problems: [] }]);
+});
+
+test('xmllint gets about a third of the cores (its share of a schema lint), at least one, and one per 200 files at most', () => {
+  // 2 cores: one xmllint and one lane, not two xmllints crowding the lane.
+  assert.equal(xmllintProcesses(3590, 2), 1);
+  assert.equal(xmllintProcesses(3590, 1), 1);
+  assert.equal(xmllintProcesses(3590, 4), 1);
+  assert.equal(xmllintProcesses(3590, 6), 2);
+  assert.equal(xmllintProcesses(3590, 12), 4);
+  // Each compiles the schema: a second one needs files enough to pay for it.
+  assert.equal(xmllintProcesses(150, 12), 1);
+  assert.equal(xmllintProcesses(401, 12), 3);
+  // The lanes get the cores xmllint does not take.
+  assert.equal(defaultWorkers(3590, 1, 2), 0);
 });
