@@ -2,7 +2,7 @@
 // namespace and a private mount namespace, and the tiny guest that must ping.
 //
 // Hermetic: the daemons see temporary folders bind-mounted over /etc/libvirt,
-// /etc/libvirt/hooks, /run/libvirt, /var/{lib,cache,log}/libvirt (and, when the
+// /etc/libvirt/hooks, /run/libvirt, /run/vnet-virt, /var/{lib,cache,log}/libvirt (and, when the
 // machine lacks libvirt's user, /etc/passwd and /etc/group), so the machine's
 // files are never written. virsh reaches the daemon through its socket's
 // temporary path. Only one such libvirtd runs at a time (a lock file says whose).
@@ -28,6 +28,8 @@ export interface Libvirt {
   runDir: string;
   /** What libvirtd sees as /var/log/libvirt: libvirtd.log and qemu/NAME.log. */
   logDir: string;
+  /** What libvirtd (and so its hooks) sees as /run/vnet-virt: the hooks' journals, never the machine's. */
+  stateDir: string;
   /** The URI virsh uses to reach this libvirtd. */
   uri: string;
   virsh(...args: string[]): Promise<RunResult>;
@@ -371,6 +373,7 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
   const hooksDir = opts.hooksDir ?? join(etcDir, 'hooks');
   const runDir = join(root, 'run');
   const logDir = join(root, 'log');
+  const stateDir = join(root, 'run-vnet-virt');
   // QEMU capabilities probed once are reused (libvirt re-probes when qemu or libvirt changes): saves seconds per start.
   const cacheDir = existsSync(join(repoRoot, '.guest')) ? join(repoRoot, '.guest', 'libvirt-cache') : join(root, 'cache');
   const binds: [string, string][] = [
@@ -378,7 +381,7 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
     ...(opts.hooksDir ? [[opts.hooksDir, '/etc/libvirt/hooks'] as [string, string]] : []),
     [runDir, '/run/libvirt'],
     // The hook's journals (libvirtd gives hooks a clean environment, so VNET_VIRT_STATE_DIR does not reach them).
-    [join(root, 'run-vnet-virt'), '/run/vnet-virt'],
+    [stateDir, '/run/vnet-virt'],
     [join(root, 'lib'), '/var/lib/libvirt'],
     [cacheDir, '/var/cache/libvirt'],
     [logDir, '/var/log/libvirt'],
@@ -446,7 +449,7 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
   };
 
   try {
-    for (const d of [etcDir, join(etcDir, 'hooks'), hooksDir, runDir, join(root, 'run-vnet-virt'), join(root, 'lib', 'qemu'), join(cacheDir, 'qemu'), join(logDir, 'qemu')]) {
+    for (const d of [etcDir, join(etcDir, 'hooks'), hooksDir, runDir, stateDir, join(root, 'lib', 'qemu'), join(cacheDir, 'qemu'), join(logDir, 'qemu')]) {
       mkdirSync(d, { recursive: true });
     }
     writeFileSync(join(etcDir, 'qemu.conf'), QEMU_CONF);
@@ -504,5 +507,5 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
     throw new Error(`libvirtd did not answer after SIGHUP\n${logs()}`);
   };
 
-  return { ns, hooksDir, runDir, logDir, uri, virsh, logs, reload, stop };
+  return { ns, hooksDir, runDir, logDir, stateDir, uri, virsh, logs, reload, stop };
 }

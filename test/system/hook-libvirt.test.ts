@@ -2,7 +2,7 @@
 // /etc/libvirt/hooks): virsh start gets the recorded devices, destroy removes them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_NS } from '../../src/domain/record.js';
 import { ipIn, linksIn, runCli, tempDir } from '../helpers.js';
@@ -97,6 +97,8 @@ test('libvirt runs the hook installed with --reload into a running daemon: start
       const log = readFileSync(hookLog, 'utf8');
       assert.match(log, / hk1 prepare\/begin \[\d+\] up done/);
       assert.match(log, / hk1 release\/end \[\d+\] down done/);
+      // The hook kept its journal in the daemon's private /run/vnet-virt, not in the machine's.
+      assert.ok(existsSync(join(lv!.stateDir, 'pending')), `the hook's journal folder is in ${lv!.stateDir}`);
     });
 
     await t.test('a start whose bridge is missing fails with the hook line in virsh\'s error and leaves no device', async (t) => {
