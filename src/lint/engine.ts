@@ -62,8 +62,13 @@ export function xmllintProcesses(files: number, cores = availableParallelism()):
   return Math.max(1, Math.min(Math.floor(cores / 3), Math.ceil(files / XMLLINT_FILES)));
 }
 
-/** Below this many files per lane a worker costs more to start (wasm + schema compile) than it saves. */
-const FILES_PER_WORKER = 300;
+/**
+ * Below this many files per lane a worker costs more than it saves: its start (its own module graph, and
+ * with libxml2-wasm the schema compile) and the two lanes slowing each other (both parse, both allocate).
+ * Measured on 2 cores, the corpus x10 (3,590 files, about 1 s of JavaScript) took less time and a quarter
+ * less CPU in one lane than in two; at x100 two lanes finished first (docs/benchmarks.md).
+ */
+const FILES_PER_WORKER = 5000;
 
 /** Worker threads besides the main thread; `busy` cores are taken by something else (xmllint). */
 export function defaultWorkers(files: number, busy = 0, cores = availableParallelism()): number {

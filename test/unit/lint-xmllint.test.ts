@@ -61,3 +61,10 @@ test('xmllint gets about a third of the cores (its share of a schema lint), at l
   // The lanes get the cores xmllint does not take.
   assert.equal(defaultWorkers(3590, 1, 2), 0);
 });
+
+test('lint --no-schema on 2 cores: one lane for the corpus x10 (3,590 files), a worker only from 10,000 files', () => {
+  assert.equal(defaultWorkers(3590, 0, 2), 0);
+  assert.equal(defaultWorkers(9999, 0, 2), 0);
+  assert.equal(defaultWorkers(35900, 0, 2), 1);
+  assert.equal(defaultWorkers(35900, 0, 8), 6);
+});
