@@ -90,7 +90,25 @@ export async function hostDomains(inputs: readonly string[], opts: DomainSourceO
     return { named, domains: docsOf(named) };
   }
   const { files, regular } = domainFiles(inputs);
+  if (files.length >= FLEET) await withoutOptimizingCompiler();
   return { named: [], domains: regular ? { files, read: readDomain } : files.map(readDomain) };
+}
+
+/** From this many domain files on, a run is a fleet run (see withoutOptimizingCompiler). */
+export const FLEET = 64;
+
+/**
+ * A fleet run parses each domain once and runs each piece of code a few
+ * thousand times at most, then exits. V8's optimising compiler (TurboFan)
+ * compiles the hot functions on background threads all the same, and that
+ * costs more CPU than the optimised code saves before the process ends:
+ * check of 1,000 domains took a third less CPU without it, and no longer
+ * (docs/design.md, "Fleet runs"). Node allows the flag to change at run time;
+ * code already optimised stays as it is.
+ */
+async function withoutOptimizingCompiler(): Promise<void> {
+  const { setFlagsFromString } = await import('node:v8');
+  setFlagsFromString('--no-turbofan');
 }
 
 export const stderrLog = (line: string): void => {
