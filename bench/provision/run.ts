@@ -8,7 +8,7 @@
 //     (JavaScript, GC, start-up; not its ip child) as the JS share;
 //   - 20 concurrent hook `prepare begin`s (20 one-tap domains), as a host
 //     booting 20 autostart guests: p50 / p99 against one prepare alone.
-//   node dist/bench/provision/run.js [--sizes 100,1000,5000|none] [--rounds 3]
+//   node dist/bench/provision/run.js [--sizes 100,1000,5000|none] [--rounds 3] [--settle-ms 2000]
 // A bridge takes at most 1,024 ports: 500 domains a bridge (br0, br1, ...).
 // VNET_BENCH_CLI=path/to/main.js measures another build (a before/after pair);
 // VNET_BENCH_BEFORE=path/to/main.js measures that build too, interleaved
@@ -66,6 +66,12 @@ function timed(argv: string[], input?: string, allowExit: number[] = [0]): Timed
   return { ms, stdout: r.stdout, cpuMs };
 }
 
+/** An untimed pause before each contestant, for the kernel's work left from the last one's down. */
+const SETTLE_MS = Number(arg('--settle-ms', '2000'));
+const settle = (): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+};
+
 const deviceCount = (ns: string): number => (JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show'], { encoding: 'utf8', maxBuffer: 256 << 20 })) as unknown[]).length;
 
 /** The dry-run's commands as one ip batch file (without the `ip -n NS` prefix). */
@@ -101,27 +107,42 @@ async function scale(ns: string, root: string, n: number): Promise<void> {
   const ours = builds.map(() => ({ ms: [] as number[], cpu: [] as number[] }));
   const raw: number[] = [];
   let upLines = 0;
+  // Deleting thousands of devices leaves the kernel busy for a while after ip exits (RCU, IPv6
+  // address teardown), which slows whatever runs next: each round rotates who goes first, and
+  // every contestant's up comes after the same untimed pause.
+  const contestants: (number | 'raw')[] = [...builds.keys(), 'raw'];
+  // Every up, vnet-virt's or the raw batch's, makes the same number of devices.
+  let full: number | undefined;
+  const sameAsOthers = (who: string): void => {
+    const c = deviceCount(ns);
+    if (full !== undefined && c !== full) throw new Error(`${who} up made ${c - empty} devices, another up ${full - empty}`);
+    full = c;
+  };
   for (let i = 0; i < ROUNDS; i++) {
     const upScript = timed([process.execPath, cli, 'up', dir, '--netns', ns, '--dry-run']).stdout;
     upLines = upScript.trim().split('\n').length;
-    let full = 0;
-    let downScript = '';
-    for (const [b, build] of builds.entries()) {
+    for (let k = 0; k < contestants.length; k++) {
+      const who = contestants[(i + k) % contestants.length]!;
+      settle();
+      if (who === 'raw') {
+        writeFileSync(join(root, 'up.batch'), batchOf(upScript, ns));
+        const rawUp = timed(['ip', '-n', ns, '-batch', join(root, 'up.batch')]);
+        sameAsOthers('the raw batch');
+        // The down the raw batch runs is the one vnet-virt plans for these very devices.
+        writeFileSync(join(root, 'down.batch'), batchOf(timed([process.execPath, cli, 'down', dir, '--netns', ns, '--dry-run']).stdout, ns));
+        const rawDown = timed(['ip', '-n', ns, '-batch', join(root, 'down.batch')]);
+        if (deviceCount(ns) !== empty) throw new Error('the raw down batch left devices');
+        raw.push(rawUp.ms + rawDown.ms);
+        continue;
+      }
+      const build = builds[who]!;
       const up = timed([process.execPath, build.cli, 'up', dir, '--netns', ns]);
-      full = deviceCount(ns);
-      downScript = timed([process.execPath, cli, 'down', dir, '--netns', ns, '--dry-run']).stdout;
+      sameAsOthers(build.label);
       const down = timed([process.execPath, build.cli, 'down', dir, '--netns', ns]);
       if (deviceCount(ns) !== empty) throw new Error(`${build.label} down left devices`);
-      ours[b]!.ms.push(up.ms + down.ms);
-      ours[b]!.cpu.push((up.cpuMs ?? NaN) + (down.cpuMs ?? NaN));
+      ours[who]!.ms.push(up.ms + down.ms);
+      ours[who]!.cpu.push((up.cpuMs ?? NaN) + (down.cpuMs ?? NaN));
     }
-    writeFileSync(join(root, 'up.batch'), batchOf(upScript, ns));
-    writeFileSync(join(root, 'down.batch'), batchOf(downScript, ns));
-    const rawUp = timed(['ip', '-n', ns, '-batch', join(root, 'up.batch')]);
-    if (deviceCount(ns) !== full) throw new Error('the raw batch made a different number of devices');
-    const rawDown = timed(['ip', '-n', ns, '-batch', join(root, 'down.batch')]);
-    if (deviceCount(ns) !== empty) throw new Error('the raw down batch left devices');
-    raw.push(rawUp.ms + rawDown.ms);
   }
   const r = median(raw);
   for (const [b, build] of builds.entries()) {
