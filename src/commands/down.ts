@@ -1,9 +1,9 @@
 // vnet-virt down: delete the devices that carry the domains' markers.
-import { docsOf, domainsOf, printReport, provisionOptions } from './up.js';
+import { hostDomains, printReport, provisionOptions } from './up.js';
 import type { HostCommandOptions } from './up.js';
 
 export async function runDown(inputs: string[], opts: HostCommandOptions, out: (s: string) => void): Promise<void> {
-  const docs = docsOf(await domainsOf(inputs, opts, 'persistent'));
+  const { domains } = await hostDomains(inputs, opts, 'persistent');
   const { down } = await import('../host/provision.js');
-  printReport(await down(docs, provisionOptions(opts)), opts.json, out);
+  printReport(await down(domains, provisionOptions(opts)), opts.json, out);
 }

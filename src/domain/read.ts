@@ -12,9 +12,10 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Reads `fd` to its end, but never more than `limit + 1` bytes: a result longer
  * than `limit` means the input is too large (the rest is left unread). `into`,
- * when given, is used as the buffer (at least `limit + 1` bytes; lint's lanes
- * reuse one per thread). A non-blocking descriptor (a terminal or a pipe some
- * parent made non-blocking) is polled.
+ * when given, is used as the buffer (lint's lanes reuse one of `limit + 1`
+ * bytes per thread; a smaller one is outgrown into a new buffer when the input
+ * does not fit). A non-blocking descriptor (a terminal or a pipe some parent
+ * made non-blocking) is polled.
  */
 export function readBounded(fd: number, limit = MAX_XML_BYTES, into?: Buffer): Buffer {
   let buf = into ?? Buffer.allocUnsafe(Math.min(limit + 1, 64 * 1024));
@@ -72,11 +73,14 @@ export function readXmlBytes(file: string, into?: Buffer): Buffer {
 }
 
 /** UTF-8 text of a domain XML's bytes; anything else is refused (E_ENCODING), never decoded lossily. */
+// One decoder for every file: a decode without `stream` starts afresh, also after a failed one.
+let decoder: TextDecoder | undefined;
+
 export function decodeXml(data: Uint8Array, label: string): string {
   if (data.length > MAX_XML_BYTES) throw tooLarge(label);
   try {
     // Fatal decoding: a lossy decode would change bytes nobody asked to touch.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(data);
+    return (decoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })).decode(data);
   } catch {
     throw inputError('E_ENCODING', 'is not UTF-8', { file: label, hint: 'convert it to UTF-8 (iconv -t UTF-8), as libvirt writes it' });
   }
@@ -84,5 +88,13 @@ export function decodeXml(data: Uint8Array, label: string): string {
 
 /** The text of a domain XML file, or of stdin for '-': bounded, UTF-8 checked. */
 export function readXmlText(file: string): string {
-  return decodeXml(readXmlBytes(file), inputLabel(file));
+  // The bytes are decoded before the next read, so one buffer serves every file that fits in it.
+  return decodeXml(readXmlBytes(file, (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES))), inputLabel(file));
 }
+
+/**
+ * The read buffer readXmlText reuses: a fresh 64 KiB per file (a domain XML is
+ * a few KiB) made `up` of 1,000 domains allocate 64 MB and collect it again.
+ */
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | undefined;

@@ -42,10 +42,11 @@ export function journalDir(stateDir: string, netns: string | undefined): string 
   return join(stateDir, 'pending', netns === undefined ? `self-${ino}` : `ns-${netns}-${ino}`);
 }
 
-function readJournals(dir: string): JournalFile[] {
+/** The journals in `dir`, but `except` (a run's own, which it need not read back: thousands of entries at fleet scale). */
+function readJournals(dir: string, except?: string): JournalFile[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+    names = readdirSync(dir).filter((n) => n.endsWith('.json') && join(dir, n) !== except);
   } catch {
     return [];
   }
@@ -141,8 +142,7 @@ function prune(dir: string, resolved: (e: JournalEntry) => boolean, except?: str
   } catch {
     return;
   }
-  for (const j of readJournals(dir)) {
-    if (j.path === except) continue;
+  for (const j of readJournals(dir, except)) {
     const left = j.entries.filter((e) => !resolved(e));
     if (left.length === j.entries.length) continue;
     if (left.length === 0) unlinkIfThere(j.path);

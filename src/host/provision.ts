@@ -2,11 +2,16 @@
 // libvirt hook both call exactly these. HostFacts are read once per call.
 // Each call holds its namespace's lock from the probe to the end, so two runs
 // never plan from the same facts; up journals what it creates (journal.ts).
+// Given domain files rather than documents, a call takes the lock first,
+// starts its ip processes (early.ts), and parses the files while the probe
+// runs, keeping each domain's intent and dropping its document.
 import type { DomainDoc } from '../domain/doc.js';
 import { intentOf } from '../intent/intent.js';
 import type { Intent } from '../intent/intent.js';
 import { driftsOf } from './drift.js';
 import type { DriftKind } from './drift.js';
+import { startEarly } from './early.js';
+import type { EarlyRuns } from './early.js';
 import { execute, HostError } from './executor.js';
 import { journalDir, pendingClaims, pruneJournals, removeJournal, stateDirOf, writeJournal } from './journal.js';
 import type { JournalEntry } from './journal.js';
@@ -77,11 +82,57 @@ export interface DriftReport {
   message: string;
 }
 
-function intentsOf(docs: readonly DomainDoc[], only: readonly string[] | undefined): Intent[] {
-  return docs.map((doc) => {
-    const intent = intentOf(doc);
-    return only ? { ...intent, items: intent.items.filter((i) => only.includes(i.iface.dev)) } : intent;
-  });
+/**
+ * Domain files that up, down and check read themselves, once the run holds the
+ * lock and its probe runs: only regular files (a FIFO or stdin could keep the
+ * lock held while it waits for a writer), each read with `read`.
+ */
+export interface DomainFiles {
+  files: readonly string[];
+  read(file: string): DomainDoc;
+}
+
+/** The domains of a run: documents already parsed, or files read during it. */
+export type Domains = readonly DomainDoc[] | DomainFiles;
+
+const isFiles = (d: Domains): d is DomainFiles => !Array.isArray(d);
+
+/** How many domains a run covers. */
+export const domainCount = (d: Domains): number => (isFiles(d) ? d.files.length : (d as readonly DomainDoc[]).length);
+
+function intentOfDoc(doc: DomainDoc, only: readonly string[] | undefined): Intent {
+  const intent = intentOf(doc);
+  return only ? { ...intent, items: intent.items.filter((i) => only.includes(i.iface.dev)) } : intent;
+}
+
+function intentsOf(domains: Domains, only: readonly string[] | undefined): Intent[] {
+  if (!isFiles(domains)) return (domains as readonly DomainDoc[]).map((doc) => intentOfDoc(doc, only));
+  // The errors come as when every file is parsed before any intent is taken: a file that is not
+  // well-formed first (the first in order), then the first file whose intent is refused.
+  const intents: Intent[] = [];
+  let refused: { e: unknown } | undefined;
+  for (const file of domains.files) {
+    const doc = domains.read(file);
+    if (refused) continue;
+    try {
+      intents.push(intentOfDoc(doc, only));
+    } catch (e) {
+      refused = { e };
+    }
+  }
+  if (refused) throw refused.e;
+  return intents;
+}
+
+/**
+ * For a run over files: the lock, then the probe (and with `batch` the
+ * `ip -batch -`) started before the files are parsed. Documents already
+ * parsed take the lock only once there is something to do, as before.
+ */
+async function begin(domains: Domains, opts: Pick<ProvisionOptions, 'netns' | 'log' | 'signal' | 'runner'>, batch: boolean): Promise<{ lock?: HeldLock; early?: EarlyRuns }> {
+  if (!isFiles(domains)) return {};
+  const lock = await lockNamespace(opts);
+  return { lock, early: startEarly(opts.netns, { batch, runner: opts.runner }) };
 }
 
 const reportStep = (s: Step): ReportStep => ({
@@ -138,22 +189,25 @@ function settled(facts: HostFacts, steps: readonly Step[]): (e: JournalEntry) =>
   };
 }
 
-async function apply(command: 'up' | 'down', docs: readonly DomainDoc[], opts: ProvisionOptions, plan: (intents: Intent[], facts: HostFacts) => Plan): Promise<UpDownReport> {
-  const intents = intentsOf(docs, opts.interfaces);
-  const report: UpDownReport = {
-    command,
-    netns: opts.netns ?? null,
-    dryRun: Boolean(opts.dryRun),
-    domains: intents.map((i) => ({ name: i.domain.name ?? null, uuid: i.domain.uuid ?? null, file: i.domain.file })),
-    steps: [],
-    notes: [],
-    processes: 0,
-  };
-  if (intents.every((i) => i.items.length === 0)) return report;
-  const lock = await lockNamespace(opts);
+async function apply(command: 'up' | 'down', domains: Domains, opts: ProvisionOptions, plan: (intents: Intent[], facts: HostFacts) => Plan): Promise<UpDownReport> {
+  const started = await begin(domains, opts, !opts.dryRun);
+  let lock = started.lock;
   try {
+    const intents = intentsOf(domains, opts.interfaces);
+    const report: UpDownReport = {
+      command,
+      netns: opts.netns ?? null,
+      dryRun: Boolean(opts.dryRun),
+      domains: intents.map((i) => ({ name: i.domain.name ?? null, uuid: i.domain.uuid ?? null, file: i.domain.file })),
+      steps: [],
+      notes: [],
+      processes: 0,
+    };
+    if (intents.every((i) => i.items.length === 0)) return report;
+    lock ??= await lockNamespace(opts);
+    const runner = started.early?.runner ?? opts.runner;
     const journals = journalDir(stateDirOf(opts.stateDir), opts.netns);
-    const facts = await probe(opts, journals);
+    const facts = await probe({ netns: opts.netns, runner }, journals);
     const p = plan(intents, facts);
     report.notes = p.notes.map((n) => n.message);
     for (const n of report.notes) opts.log?.(n);
@@ -164,7 +218,7 @@ async function apply(command: 'up' | 'down', docs: readonly DomainDoc[], opts: P
     }
     const journal = p.creates?.length ? writeJournal(journals, p.creates) : undefined;
     try {
-      const r = await execute(p, { runner: opts.runner, signal: opts.signal, log: opts.log });
+      const r = await execute(p, { runner, signal: opts.signal, log: opts.log });
       report.steps = r.done.map(reportStep);
       report.processes = 1 + r.processes;
       pruneJournals(journals, settled(facts, r.done), journal);
@@ -176,18 +230,19 @@ async function apply(command: 'up' | 'down', docs: readonly DomainDoc[], opts: P
     if (journal) removeJournal(journal);
     return report;
   } finally {
-    lock.release();
+    started.early?.close();
+    lock?.release();
   }
 }
 
 /** Creates what the domains' interfaces and records need, marked as theirs, and brings it up. All or nothing. */
-export function up(docs: DomainDoc[], opts: ProvisionOptions = {}): Promise<UpDownReport> {
-  return apply('up', docs, opts, (intents, facts) => planUp(intents, facts, opts));
+export function up(domains: Domains, opts: ProvisionOptions = {}): Promise<UpDownReport> {
+  return apply('up', domains, opts, (intents, facts) => planUp(intents, facts, opts));
 }
 
 /** Deletes the devices that carry these domains' markers; anything else is reported and left. */
-export function down(docs: DomainDoc[], opts: ProvisionOptions = {}): Promise<UpDownReport> {
-  return apply('down', docs, opts, (intents, facts) => planDown(intents, facts));
+export function down(domains: Domains, opts: ProvisionOptions = {}): Promise<UpDownReport> {
+  return apply('down', domains, opts, (intents, facts) => planDown(intents, facts));
 }
 
 export interface CheckReport {
@@ -198,15 +253,18 @@ export interface CheckReport {
 }
 
 /** Every difference between the host and what the domains need. */
-export async function check(docs: DomainDoc[], opts: Pick<ProvisionOptions, 'netns' | 'interfaces' | 'runner' | 'stateDir' | 'log' | 'signal'> = {}): Promise<CheckReport> {
-  const intents = intentsOf(docs, opts.interfaces);
-  if (intents.every((i) => i.items.length === 0)) return { drift: [], notes: [] };
-  const lock = await lockNamespace(opts);
+export async function check(domains: Domains, opts: Pick<ProvisionOptions, 'netns' | 'interfaces' | 'runner' | 'stateDir' | 'log' | 'signal'> = {}): Promise<CheckReport> {
+  const started = await begin(domains, opts, false);
+  let lock = started.lock;
+  let intents: Intent[];
   let facts: HostFacts;
   try {
-    facts = await probe(opts, journalDir(stateDirOf(opts.stateDir), opts.netns));
+    intents = intentsOf(domains, opts.interfaces);
+    if (intents.every((i) => i.items.length === 0)) return { drift: [], notes: [] };
+    lock ??= await lockNamespace(opts);
+    facts = await probe({ netns: opts.netns, runner: started.early?.runner ?? opts.runner }, journalDir(stateDirOf(opts.stateDir), opts.netns));
   } finally {
-    lock.release();
+    lock?.release();
   }
   const all = wantsOf(intents).flatMap((w) =>
     driftsOf(w, facts).map((d) => ({

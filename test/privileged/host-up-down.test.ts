@@ -258,3 +258,51 @@ test('markers that need quoting in ip -batch (a space) or cannot be batched at a
     assert.deepEqual(names(ns), []);
   });
 });
+
+test('a fleet run (70 domain files, read under the lock while the probe runs): the same commands as the files read first, up, check, down', async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const tpl = domainFile(dir, 'tpl.xml.in');
+  attach('attach-tap', tpl, '--tap', 'ft-X', '--bridge', 'br0');
+  attach('attach-macvtap', tpl, '--lower', 'fl-X', '--veth-peer', 'fp-X', '--bridge', 'br0', '--macvtap', 'fm-X');
+  const text = readFileSync(tpl, 'utf8');
+  const fleet = join(dir, 'fleet');
+  execFileSync('mkdir', [fleet]);
+  const N = 70;
+  for (let i = 0; i < N; i++)
+    writeFileSync(
+      join(fleet, `vm${String(i).padStart(3, '0')}.xml`),
+      text
+        .replace('<name>web1</name>', `<name>vm${i}</name>`)
+        .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>00000000-0000-4000-8000-${String(i).padStart(12, '0')}</uuid>`)
+        .replaceAll('-X', `-${i}`)
+        .replace(/(<mac address=')([0-9a-f:]{14})[0-9a-f]{2}(')/g, (_, a: string, b: string, c: string) => `${a}${b}${i.toString(16).padStart(2, '0')}${c}`),
+    );
+  await withNetns(async (ns) => {
+    ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+    const start = names(ns);
+    const lazy = runCli(['up', fleet, '--netns', ns, '--dry-run']);
+    assert.equal(lazy.code, 0, lazy.stderr);
+    // stdin among the inputs: every file is read before the run starts (the path for FIFOs and stdin).
+    const empty = '<domain><name>nothing</name><devices/></domain>';
+    const eager = runCli(['up', fleet, '-', '--netns', ns, '--dry-run'], { input: empty });
+    assert.equal(eager.code, 0, eager.stderr);
+    assert.equal(lazy.stdout, eager.stdout);
+    assert.equal(lazy.stdout.trim().split('\n').length, N * 14, 'a tap (5 commands) and a veth + macvtap (9) each');
+    const up = runCli(['up', fleet, '--netns', ns]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(up.stdout, lazy.stdout);
+    assert.equal(names(ns).length, start.length + N * 4);
+    const check = runCli(['check', fleet, '--netns', ns]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.equal(check.stdout, `${N} domains checked in namespace ${ns}: the host matches the XML\n`);
+    ipIn(ns, 'link', 'set', 'dev', 'fm-33', 'down');
+    const drift = runCli(['check', fleet, '--netns', ns, '--json']);
+    assert.equal(drift.code, 3);
+    assert.deepEqual(JSON.parse(drift.stdout).drift.map((d: { file: string; device: string }) => [d.file, d.device]), [[join(fleet, 'vm033.xml'), 'fm-33']]);
+    const down = runCli(['down', fleet, '--netns', ns]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(names(ns), start);
+  });
+});

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainDoc } from '../../src/domain/doc.js';
 import { check, down, up } from '../../src/host/provision.js';
+import { domainFiles } from '../../src/commands/up.js';
 import { parseLinks } from '../../src/host/facts.js';
 import { journalDir, writeJournal } from '../../src/host/journal.js';
 import { planUp } from '../../src/host/plan.js';
@@ -182,6 +184,80 @@ test('a run that ends leaves no folder behind under the state dir; a killed run\
     writeJournal(ns, [{ device: 'ghost0', kind: 'tap', marker: 'vnet-virt:name:ghost' }]);
     await up([doc('web1.xml')], { runner: ip.runner, stateDir: dir });
     assert.deepEqual(readdirSync(pending), [], 'the killed run\'s settled journal and the folder are gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('up, down and check over files: the lock is held and the probe started before the first file is read, each file read once', async () => {
+  const ip = host();
+  const text = readFileSync(join(fixturesDir, 'host', 'web1.xml'), 'utf8');
+  const started: number[] = [];
+  const order: string[] = [];
+  let other: Promise<unknown> | undefined;
+  const files = {
+    files: ['a.xml'],
+    read: (file: string): DomainDoc => {
+      started.push(ip.processes);
+      // A run over documents for the same namespace, begun while this one reads: it must wait for the lock.
+      other ??= check([DomainDoc.parse(text, 'b.xml')], { runner: ip.runner, netns: 'ns1' }).then(() => order.push('other'));
+      return DomainDoc.parse(text, file);
+    },
+  };
+  const r = await up(files, { runner: ip.runner, netns: 'ns1' });
+  order.push('up');
+  await other;
+  assert.deepEqual(order, ['up', 'other'], 'the run held the lock while it read its files');
+  assert.deepEqual(started, [1], 'one read, after the probe started');
+  assert.equal(r.steps.length, 14);
+  assert.deepEqual(r.domains, [{ name: 'web1', uuid: 'c7a5fdbd-edaf-9455-926a-d65c16db1809', file: 'a.xml' }]);
+  started.length = 0;
+  assert.deepEqual((await check(files, { runner: ip.runner, netns: 'ns1' })).drift, []);
+  assert.equal(started.length, 1);
+  const d = await down(files, { runner: ip.runner, netns: 'ns1' });
+  assert.ok(d.steps.length > 0);
+  assert.deepEqual([...ip.links.keys()], ['br0']);
+});
+
+test('over files, the first file that is not well-formed is reported before any refused intent, as when all are parsed first', async () => {
+  const ip = host();
+  const good = readFileSync(join(fixturesDir, 'host', 'web1.xml'), 'utf8');
+  const texts: Record<string, string> = {
+    '1-bad-mac.xml': good.replaceAll('52:54:00:f2:3a:10', '52:54:00:f2:3a:1g'),
+    '2-good.xml': good,
+    '3-broken.xml': '<domain><name>x</name>',
+    '4-broken.xml': '<domain',
+  };
+  const files = { files: Object.keys(texts), read: (f: string) => DomainDoc.parse(texts[f]!, f) };
+  for (const run of [() => up(files, { runner: ip.runner }), () => check(files, { runner: ip.runner })])
+    await assert.rejects(run(), (e: unknown) => e instanceof VnetError && e.code === 'E_XML_SYNTAX' && e.file === '3-broken.xml');
+  const refused = { files: ['2-good.xml', '1-bad-mac.xml'], read: files.read };
+  await assert.rejects(up(refused, { runner: ip.runner }), (e: unknown) => e instanceof VnetError && e.code === 'E_MAC_INVALID' && e.file === '1-bad-mac.xml');
+  assert.deepEqual([...ip.links.keys()], ['br0'], 'nothing was created');
+});
+
+test('files are read during the run (under the lock) only when every one is a regular file: a FIFO or stdin could keep the lock waiting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vnet-files-'));
+  try {
+    writeFileSync(join(dir, 'b.xml'), '<domain/>');
+    writeFileSync(join(dir, 'a.xml'), '<domain/>');
+    writeFileSync(join(dir, 'notes.txt'), '');
+    symlinkSync(join(dir, 'a.xml'), join(dir, 'c.xml'));
+    assert.deepEqual(domainFiles([dir]), { files: ['a.xml', 'b.xml', 'c.xml'].map((f) => join(dir, f)), regular: true });
+    assert.deepEqual(domainFiles([join(dir, 'a.xml'), join(dir, 'c.xml')]).regular, true);
+    assert.equal(domainFiles(['-']).regular, false);
+    assert.equal(domainFiles([join(dir, 'missing.xml')]).regular, false, 'a missing file is reported by the read, before any lock');
+    const fifos = join(dir, 'fifos');
+    mkdirSync(fifos);
+    writeFileSync(join(fifos, 'a.xml'), '<domain/>');
+    execFileSync('mkfifo', [join(fifos, 'f.xml')]);
+    assert.deepEqual(domainFiles([fifos]), { files: [join(fifos, 'a.xml'), join(fifos, 'f.xml')], regular: false });
+    assert.equal(domainFiles([join(fifos, 'f.xml')]).regular, false);
+    const links = join(dir, 'links');
+    mkdirSync(links);
+    symlinkSync(join(fifos, 'f.xml'), join(links, 'l.xml'));
+    assert.equal(domainFiles([links]).regular, false, 'a link to a FIFO');
+    assert.equal(domainFiles([dir, links]).regular, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, repoRoot, tempDir } from '../helpers.js';
-import { MAX_XML_BYTES, readBounded } from '../../src/domain/read.js';
+import { MAX_XML_BYTES, readBounded, readXmlText } from '../../src/domain/read.js';
 
 const FEED = 64 * 1024 * 1024;
 
@@ -91,6 +91,26 @@ test('readBounded reads at most limit + 1 bytes, and all of a smaller input', ()
       closeSync(fd);
     }
     assert.equal(MAX_XML_BYTES, 10 * 1024 * 1024);
+  } finally {
+    cleanup();
+  }
+});
+
+test('readXmlText reuses one read buffer: files of every size, in any order, read whole; a bad one in between changes nothing', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // Around the reused buffer's 64 KiB: one byte short, exact, one over, and far over; multi-byte characters across the edge.
+    const sizes = [10, 65_535, 65_536, 65_537, 200_000, 3, 65_536, 1];
+    const texts = sizes.map((n, i) => `<d i="${i}">${'é€x'.repeat(n).slice(0, n)}</d>`);
+    const files = texts.map((_, i) => join(dir, `f${i}.xml`));
+    texts.forEach((t, i) => writeFileSync(files[i]!, t));
+    const bad = join(dir, 'bad.xml');
+    writeFileSync(bad, Buffer.concat([Buffer.from('<d>'), Buffer.alloc(70_000, 0x61), Buffer.from([0xff]), Buffer.from('</d>')]));
+    for (const order of [[0, 1, 2, 3, 4, 5, 6, 7], [7, 4, 0, 3, 1, 6, 2, 5]])
+      for (const i of order) {
+        assert.equal(readXmlText(files[i]!), texts[i], `file ${i} (${sizes[i]})`);
+        assert.throws(() => readXmlText(bad), /is not UTF-8/);
+      }
   } finally {
     cleanup();
   }
