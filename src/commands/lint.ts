@@ -14,6 +14,7 @@ import type { WorkItem } from '../lint/lane.js';
 import { ALWAYS_ON, allRules, ruleById } from '../lint/rules/index.js';
 import { suppress } from '../lint/suppress.js';
 import type { Finding, LintResult, Scope } from '../lint/types.js';
+import { FLEET, LINT_OPTIMIZE_FROM, withoutOptimizingCompiler } from './compiler.js';
 import { checkSource, namedDocs, uriOf } from './domain-source.js';
 import type { DomainSourceOptions } from './domain-source.js';
 
@@ -211,6 +212,8 @@ export async function runLint(inputs: string[], opts: LintCommandOptions, out: (
       .map((r) => ({ base: r.base, matches: globMatcher(r.patterns) })),
     noDomain,
   );
+  // A run of 64 to 8,000 files ends before TurboFan's compiling pays (src/commands/compiler.ts).
+  if (items.length >= FLEET && items.length < LINT_OPTIMIZE_FROM) await withoutOptimizingCompiler();
   const bar = progress();
   let result: LintResult;
   try {

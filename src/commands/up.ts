@@ -2,6 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { FLEET, withoutOptimizingCompiler } from './compiler.js';
 import { inputError, usageError } from '../errors.js';
 import type { DomainDoc } from '../domain/doc.js';
 import { readDomain } from './io.js';
@@ -94,23 +95,6 @@ export async function hostDomains(inputs: readonly string[], opts: DomainSourceO
   return { named: [], domains: regular ? { files, read: readDomain } : files.map(readDomain) };
 }
 
-/** From this many domain files on, a run is a fleet run (see withoutOptimizingCompiler). */
-export const FLEET = 64;
-
-/**
- * A fleet run parses each domain once and runs each piece of code a few
- * thousand times at most, then exits. V8's optimising compiler (TurboFan)
- * compiles the hot functions on background threads all the same, and that
- * costs more CPU than the optimised code saves before the process ends:
- * check of 1,000 domains took a fifth less node CPU without it (0.72 s
- * against 0.93 s, median of five each) and no longer (docs/design.md, "Fleet
- * runs"). Node allows the flag to change at run time;
- * code already optimised stays as it is.
- */
-async function withoutOptimizingCompiler(): Promise<void> {
-  const { setFlagsFromString } = await import('node:v8');
-  setFlagsFromString('--no-turbofan');
-}
 
 export const stderrLog = (line: string): void => {
   process.stderr.write(`vnet-virt: ${line}\n`);
