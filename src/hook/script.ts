@@ -79,18 +79,20 @@ export function hookScript(spec: ScriptSpec): string {
  * folder (mktemp -d); every end is opened before the background job starts
  * (a read-write open first, so that no open waits for the other side), the
  * job removes the folder and becomes ip, and node inherits fds 3 (ip's input)
- * and 4 (ip's stdout and stderr). Without mktemp or mkfifo, node starts ip
- * itself, as before.
+ * and 4 (ip's stdout and stderr). ip is looked up in PATH by the script itself
+ * (busybox sh would otherwise run its own ip applet). Without ip, mktemp or
+ * mkfifo, node starts ip itself, as before.
  */
 export const SCRIPT_IP_LINES = [
   '# prepare begin and release end: ip starts now, beside node; node gives it the probe and the plan once it',
   '# holds the lock, through FIFOs it inherits as fds 3 and 4 (src/hook/script-ip.ts).',
   'case "$2" in prepare|release)',
   '  if d=$(mktemp -d 2>/dev/null); then',
-  '    if mkfifo -m 600 "$d/in" "$d/out" 2>/dev/null; then',
+  '    ipbin=; IFS=:; for p in $PATH; do [ -x "$p/ip" ] && [ -f "$p/ip" ] && { ipbin=$p/ip; break; }; done; unset IFS',
+  '    if [ -n "$ipbin" ] && mkfifo -m 600 "$d/in" "$d/out" 2>/dev/null; then',
   '      exec 5<>"$d/in" 6<>"$d/out"',
   '      exec 3>"$d/in" 4<"$d/out" 7<"$d/in" 8>"$d/out" 5<&- 6>&-',
-  '      { rm -r "$d"; exec ip -j -d -batch -; } <&7 >&8 2>&8 3>&- 4<&- 7<&- 8>&- &',
+  '      { rm -r "$d"; exec "$ipbin" -j -d -batch -; } <&7 >&8 2>&8 3>&- 4<&- 7<&- 8>&- &',
   `      exec 7<&- 8>&-`,
   `      export ${SCRIPT_IP_ENV}="3:4:$!"`,
   '    else rm -rf "$d"',
