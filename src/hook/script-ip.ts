@@ -1,7 +1,7 @@
 // The `ip` the installed script starts (src/hook/script.ts): `ip -j -d -batch -`
 // in the hook's namespace, started in sh beside node's own start-up, so that
 // node itself starts no process on the way to a VM start. Its input is one
-// FIFO and its stdout and stderr come back on another; node holds the other
+// pipe and its stdout and stderr come back on another; node holds the other
 // ends as inherited file descriptors, named with ip's pid in
 // VNET_VIRT_EARLY_IP=IN:OUT:PID (ip is node's child: the script forked it,
 // then exec'd node). Once node holds the lock it sends `link show` (the
@@ -13,6 +13,7 @@
 // of input; the journal is written before the plan's lines are.
 import { closeSync, fstatSync, readFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { run } from '../host/run.js';
 import type { RunResult, StartedRun } from '../host/run.js';
 
 export const SCRIPT_IP_ENV = 'VNET_VIRT_EARLY_IP';
@@ -21,7 +22,7 @@ export const SCRIPT_IP_ENV = 'VNET_VIRT_EARLY_IP';
 const DONE_LINE = 'link show dev lo';
 /** The most written at once: a FIFO write up to PIPE_BUF bytes is atomic, so ip never sees half a line. */
 const PIPE_BUF = 4096;
-/** A plan larger than this goes to an ip node starts itself: a write to the FIFO must never block the time limit. */
+/** A plan larger than this goes to an ip node starts itself: a write to the pipe must never block (nor the time limit with it). */
 export const SCRIPT_IP_MAX_INPUT = 32 * 1024;
 
 export interface ScriptIp {
@@ -87,7 +88,7 @@ export function scriptIpSession(ip: ScriptIp, probeArgv: readonly string[], batc
     if (inputOpen) closeSync(ip.input);
     inputOpen = false;
   };
-  /** Whole lines, at most PIPE_BUF bytes a write; false when ip is gone (EPIPE). */
+  /** Whole lines, at most PIPE_BUF bytes a write; false when ip is gone (EPIPE, with the FIFOs). */
   const send = (lines: string[]): boolean => {
     let chunk = '';
     const flush = (): void => {
@@ -153,6 +154,12 @@ export function scriptIpSession(ip: ScriptIp, probeArgv: readonly string[], batc
           resolve({ argv: batchArgv, code: 127, stdout: '', stderr: `${messages(text.slice(batchFrom), sent)}\n${ABORTED}`.trim() });
         };
         signal?.addEventListener('abort', onAbort, { once: true });
+        if (Buffer.byteLength(input) > SCRIPT_IP_MAX_INPUT) {
+          // ip gets end of input and exits; the plan goes to an ip of node's own.
+          closeInput();
+          void until(() => false).then(() => resolve(run(batchArgv, { input, signal })));
+          return;
+        }
         if (lines.length > 0) send([...lines, DONE_LINE]);
         closeInput();
         void until(() => false).then(() => {

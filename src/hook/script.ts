@@ -75,25 +75,40 @@ export function hookScript(spec: ScriptSpec): string {
 /**
  * For "prepare begin" and "release end": `ip -j -d -batch -` starts here, in
  * the background, while node starts (node then starts no process of its own:
- * src/hook/script-ip.ts). Its input and output are two FIFOs in a private
- * folder (mktemp -d); every end is opened before the background job starts
- * (a read-write open first, so that no open waits for the other side), the
- * job removes the folder and becomes ip, and node inherits fds 3 (ip's input)
- * and 4 (ip's stdout and stderr). ip is looked up in PATH by the script itself
- * (busybox sh would otherwise run its own ip applet). Without ip, mktemp or
- * mkfifo, node starts ip itself, as before.
+ * src/hook/script-ip.ts), and node inherits fds 3 (ip's input) and 4 (ip's
+ * stdout and stderr). The two pipes are made without a process: each is a
+ * here-document of one empty line (a pipe in dash, busybox sh and bash 5.1+),
+ * read empty and reopened read-write through /proc/self/fd, so that neither
+ * side waits for the other to open it. Where a here-document is a file (older
+ * bash), two FIFOs in a private folder (mktemp -d) serve, the background job
+ * removing the folder. ip is looked up in PATH by the script itself (busybox
+ * sh would otherwise run its own ip applet). Without ip, or pipes, node starts
+ * ip itself, as before.
  */
 export const SCRIPT_IP_LINES = [
   '# prepare begin and release end: ip starts now, beside node; node gives it the probe and the plan once it',
-  '# holds the lock, through FIFOs it inherits as fds 3 and 4 (src/hook/script-ip.ts).',
+  '# holds the lock, through pipes it inherits as fds 3 (ip\'s input) and 4 (ip\'s output): src/hook/script-ip.ts.',
   'case "$2" in prepare|release)',
-  '  if d=$(mktemp -d 2>/dev/null); then',
-  '    ipbin=; IFS=:; for p in $PATH; do [ -x "$p/ip" ] && [ -f "$p/ip" ] && { ipbin=$p/ip; break; }; done; unset IFS',
-  '    if [ -n "$ipbin" ] && mkfifo -m 600 "$d/in" "$d/out" 2>/dev/null; then',
+  '  ipbin=; IFS=:; for p in $PATH; do [ -x "$p/ip" ] && [ -f "$p/ip" ] && { ipbin=$p/ip; break; }; done; unset IFS',
+  "  exec 5<<'VNET_VIRT_PIPE'",
+  '',
+  'VNET_VIRT_PIPE',
+  "  exec 6<<'VNET_VIRT_PIPE'",
+  '',
+  'VNET_VIRT_PIPE',
+  '  if [ -z "$ipbin" ]; then',
+  '    exec 5<&- 6<&-',
+  '  elif [ -p /proc/self/fd/5 ] && [ -p /proc/self/fd/6 ] && read -r _ <&5 && read -r _ <&6; then',
+  '    exec 3<>/proc/self/fd/5 4<&6 8<>/proc/self/fd/6 6<&-',
+  '    { exec "$ipbin" -j -d -batch -; } <&5 >&8 2>&8 3>&- 4<&- 5<&- 8>&- &',
+  '    exec 5<&- 8>&-',
+  `    export ${SCRIPT_IP_ENV}="3:4:$!"`,
+  '  elif exec 5<&- 6<&- && d=$(mktemp -d 2>/dev/null); then',
+  '    if mkfifo -m 600 "$d/in" "$d/out" 2>/dev/null; then',
   '      exec 5<>"$d/in" 6<>"$d/out"',
   '      exec 3>"$d/in" 4<"$d/out" 7<"$d/in" 8>"$d/out" 5<&- 6>&-',
   '      { rm -r "$d"; exec "$ipbin" -j -d -batch -; } <&7 >&8 2>&8 3>&- 4<&- 7<&- 8>&- &',
-  `      exec 7<&- 8>&-`,
+  '      exec 7<&- 8>&-',
   `      export ${SCRIPT_IP_ENV}="3:4:$!"`,
   '    else rm -rf "$d"',
   '    fi',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RECORD_MARK } from '../../src/hook/dispatch.js';
 import { hookScript } from '../../src/hook/script.js';
 import { SCRIPT_IP_ENV, scriptIpOf } from '../../src/hook/script-ip.js';
-import { tempDir } from '../helpers.js';
+import { isRoot, requireOrSkip, tempDir } from '../helpers.js';
 
 const SHELLS = [['/bin/sh'], ['bash'], ['busybox', 'sh']].filter((s) => spawnSync(s[0]!, [...s.slice(1), '-c', 'exit 0']).status === 0);
 
@@ -48,7 +48,7 @@ cat <&4
   }
 }
 
-test('prepare and release: the script starts ip on two FIFOs that node inherits as fds 3 and 4, leaves no folder, and passes the XML intact', () => {
+test('prepare and release: the script starts ip on two pipes that node inherits as fds 3 and 4, leaves no folder, and passes the XML intact', () => {
   for (const shell of SHELLS)
     withFakes((dir, script, env) => {
       for (const op of [['prepare', 'begin'], ['release', 'end']]) {
@@ -65,16 +65,34 @@ test('prepare and release: the script starts ip on two FIFOs that node inherits 
     });
 });
 
-test('migrate begin starts no ip; nor does prepare when mkfifo fails (node then starts its own), and no folder is left', () => {
-  withFakes((dir, script, env) => {
+test('migrate begin starts no ip', () => {
+  withFakes((_dir, script, env) => {
     const r = spawnSync('/bin/sh', [script, 'dom', 'migrate', 'begin', '-'], { input: XML, env, encoding: 'utf8', timeout: 10_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^env \n/);
+  });
+});
+
+test('where a here-document is no pipe (here: the shell sees no /proc/self/fd), two FIFOs in a private folder serve, removed; when mkfifo fails, no ip', (t) => {
+  if (!requireOrSkip(t, isRoot(), 'needs root for a private mount namespace')) return;
+  withFakes((dir, script, env) => {
+    mkdirSync(join(dir, 'empty'));
+    const noProc = (): ReturnType<typeof spawnSync> =>
+      spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /proc/$$/fd && exec /bin/sh "$@"', join(dir, 'empty'), script, 'dom', 'prepare', 'begin', '-'], {
+        input: XML,
+        env,
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+    const r = noProc();
+    assert.equal(r.status, 0, String(r.stderr));
+    assert.match(String(r.stdout), /^env 3:4:\d+\nnode \d+\n\["args -j -d -batch - parent \d+"\]\n\["link show"\]\n$/);
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
     writeFileSync(join(dir, 'bin', 'mkfifo'), '#!/bin/sh\nexit 1\n');
     chmodSync(join(dir, 'bin', 'mkfifo'), 0o755);
-    const r2 = spawnSync('/bin/sh', [script, 'dom', 'prepare', 'begin', '-'], { input: XML, env, encoding: 'utf8', timeout: 10_000 });
-    assert.equal(r2.status, 0, r2.stderr);
-    assert.match(r2.stdout, /^env \n/);
+    const r2 = noProc();
+    assert.equal(r2.status, 0, String(r2.stderr));
+    assert.match(String(r2.stdout), /^env \n/);
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
   });
 });
