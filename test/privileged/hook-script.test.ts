@@ -107,6 +107,14 @@ test('the installed script starts the only ip of a prepare and of a release; nod
       assert.match(log, /run ip -j -d link show -> exit 0 \(\d+ ms, started early by the hook script\)/);
       assert.match(log, /prepare\/begin .*run ip -batch - <<< tuntap add dev t-web1-0 .* -> exit 0 \(\d+ ms, started early by the hook script\)/);
       assert.deepEqual(readdirSync(join(h.dir, 'tmp')), [], 'the FIFOs\' folder is gone');
+      if (shell[0] !== '/bin/sh') return;
+      // A plan of one step (the release of one tap): that lone command goes to the script's ip too.
+      const tap1 = readFileSync(join(fixturesDir, 'hook/tap1.xml'), 'utf8');
+      assert.equal(hook(h, ['bench1', 'prepare', 'begin', '-'], tap1).status, 0);
+      assert.equal(hook(h, ['bench1', 'release', 'end', '-'], tap1).status, 0);
+      assert.deepEqual(names(h.ns), []);
+      assert.deepEqual(h.calls(), Array(4).fill('-j -d -batch -'));
+      assert.match(readFileSync(join(h.dir, 'hook.log'), 'utf8'), /release\/end .*run ip link del dev t-bench1-0 -> exit 0 \(\d+ ms, started early by the hook script, as its one line\)/);
     });
 });
 
