@@ -5,14 +5,18 @@
 //    netns (via ip netns exec, as libvirtd's namespace): vnet-virt's installed
 //    hook vs a bash hook running the same ip commands one by one, and vs the
 //    hook as installs before the bundle ran it (`exec node entry.js`, unbundled);
-//    bare `ip netns exec NS node -e 0` as the floor. VNET_BENCH_BEFORE=an older
-//    build's dist/src/hook/hook.bundle.js adds that build, installed the same way.
+//    bare `ip netns exec NS node -e 0`, and the floor of the design: the installed
+//    script with, instead of the hook, a node script that only writes the plan to
+//    the ip the script started. VNET_BENCH_BEFORE=an older build's
+//    dist/src/hook/hook.bundle.cjs adds that build, run by the script as installs
+//    wrote it before the script started ip itself.
 // 2. prepare begin for a domain without a record vs `node -e 0`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SCRIPT_IP_LINES } from '../../src/hook/script.js';
 import { benchLine } from '../table.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
@@ -71,11 +75,14 @@ try {
     ['#!/bin/sh', ...script.split('\n').filter((l) => l.startsWith('export VNET_VIRT_HOOK_')), `exec '${process.execPath}' '${join(repo, 'dist/src/hook/entry.js')}' "$@"`].join('\n') + '\n',
   );
   chmodSync(oldHook, 0o755);
-  // VNET_BENCH_BEFORE=path/to/an older build's hook entry (or bundle): the same script, run on that entry.
+  // VNET_BENCH_BEFORE=path/to/an older build's hook entry (or bundle): the script as installs wrote it before
+  // the script started ip itself, run on that entry.
   const before = process.env['VNET_BENCH_BEFORE'];
   const beforeHook = join(dir, 'before-hook');
+  const scriptIpBlock = SCRIPT_IP_LINES.join('\n') + '\n';
+  if (!script.includes(scriptIpBlock)) throw new Error('bench/hook: the installed script has no ip block: rebuild');
   if (before) {
-    writeFileSync(beforeHook, script.replace(/^entry=.*$/m, `entry='${before.replace(/'/g, `'\\''`)}'`));
+    writeFileSync(beforeHook, script.replace(scriptIpBlock, '').replace(/^entry=.*$/m, `entry='${before.replace(/'/g, `'\\''`)}'`));
     chmodSync(beforeHook, 0o755);
   }
   const tapXmlFile = join(repo, 'fixtures/hook/tap1.xml');
@@ -95,6 +102,17 @@ try {
     ['#!/bin/bash', 'xml=$(cat)', '[ "$2 $3" = "prepare begin" ] || exit 0', 'set -e', ...commands.map((c) => c.map(q).join(' ') + (c[1] === '-j' ? ' >/dev/null' : ''))].join('\n') + '\n',
   );
   chmodSync(bash, 0o755);
+  // The floor of this design: the installed script (head, mktemp, mkfifo, ip started beside node) running, instead
+  // of the hook, a node script that only sends the probe and the plan's lines to that ip and reads its answers.
+  const floorEntry = join(dir, 'floor.cjs');
+  const batchLines = ['link show', ...commands.slice(1).map((c) => c.slice(1).join(' ')), 'link show dev lo'];
+  writeFileSync(
+    floorEntry,
+    `const fs = require('fs');\nfs.writeSync(3, ${JSON.stringify(batchLines.join('\n') + '\n')});\nfs.closeSync(3);\nconst b = Buffer.alloc(65536);\nwhile (fs.readSync(4, b) > 0);\n`,
+  );
+  const floorHook = join(dir, 'floor-hook');
+  writeFileSync(floorHook, script.replace(/^entry=.*$/m, `entry='${floorEntry}'`));
+  chmodSync(floorHook, 0o755);
 
   const delTap = (): void => void spawnSync('ip', ['-n', ns, 'link', 'del', 't-bench1-0'], { stdio: 'ignore' });
   // Deleting the veth takes its peer and the macvtap on it along.
@@ -107,6 +125,7 @@ try {
     v('old install, one tap', inNs(oldHook, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap),
     ...(before ? [v('before build, one tap', inNs(beforeHook, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap)] : []),
     v('bash hook, same ip commands', inNs(bash, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap),
+    v('floor: script, node sends plan', inNs(floorHook, 'bench1', 'prepare', 'begin', '-'), tapXml, delTap),
     v('node -e 0 (ip netns exec)', inNs(process.execPath, '-e', '0')),
     v('hook, domain without record', [hook, 'plain', 'prepare', 'begin', '-'], plainXml),
     v('old install, without record', [oldHook, 'plain', 'prepare', 'begin', '-'], plainXml),
@@ -154,6 +173,9 @@ try {
   aim('veth + macvtap prepare - bare node:', `${mvt.toFixed(1)} ms`, '<= 35 ms', mvt <= 35);
   console.log(`old install, one tap - bare node:      ${(m['old install, one tap']! - nodeNs).toFixed(1).padStart(6)} ms`);
   console.log(`old install, no record / node -e 0:    ${(m['old install, without record']! / node).toFixed(2).padStart(6)}x`);
+  const floor = m['floor: script, node sends plan']! - nodeNs;
+  console.log(`floor of this design - bare node:      ${floor.toFixed(1).padStart(6)} ms   (sh + ip + node writing the one-tap plan: no hook code)`);
+  console.log(`one-tap prepare - floor:               ${(tap - floor).toFixed(1).padStart(6)} ms   (the hook's own JavaScript: parse, lock, plan, journal, log)`);
   console.log(`one-tap prepare / bash hook:           ${(m['hook, one tap (ip netns exec)']! / m['bash hook, same ip commands']!).toFixed(2).padStart(6)}x`);
   const row = (what: string, value: number, anchor: string, anchorValue: number, ratio: number | null, aimText: string) => ({ what, value, unit: 'ms', anchor, anchorValue, ratio, aim: aimText });
   console.log(
@@ -164,6 +186,7 @@ try {
       row('one-tap prepare begin, over bare node', tap, 'node -e 0 in the netns', nodeNs, null, '<= 25 ms'),
       row('veth + macvtap prepare begin, over bare node', mvt, 'node -e 0 in the netns', nodeNs, null, '<= 35 ms'),
       row('one-tap prepare, CPU per call', tapCpu, 'bare node CPU', nodeNsCpu, tapCpu / nodeNsCpu, ''),
+      row('floor of this design (script + node sending the plan), over bare node', floor, 'node -e 0 in the netns', nodeNs, null, ''),
       ...(before ? [row('one-tap prepare', m['hook, one tap (ip netns exec)']!, 'the build in VNET_BENCH_BEFORE', m['before build, one tap']!, m['hook, one tap (ip netns exec)']! / m['before build, one tap']!, '')] : []),
       row('one-tap prepare', m['hook, one tap (ip netns exec)']!, 'bash hook, same ip commands', m['bash hook, same ip commands']!, m['hook, one tap (ip netns exec)']! / m['bash hook, same ip commands']!, ''),
     ]),

@@ -6,11 +6,12 @@ import { DomainDoc } from '../domain/doc.js';
 import { recordEntries } from '../domain/record.js';
 import { VnetError, ExitCode } from '../errors.js';
 import { intentOf } from '../intent/intent.js';
-import { shellLine } from '../host/quote.js';
+import { batchLine, shellLine } from '../host/quote.js';
 import { now, run } from '../host/run.js';
 import type { Runner, RunResult } from '../host/run.js';
 import { startEarly } from './early.js';
 import { openHookLog } from './log.js';
+import { scriptIpOf } from './script-ip.js';
 import { loadSettings } from './settings.js';
 import type { HookSettings } from './settings.js';
 import type { EarlyProbe, HookIO, HookOverrides, HookRequest, HookResult } from './types.js';
@@ -88,24 +89,37 @@ export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: 
 /**
  * Runs commands like `run`, logging each: the command (an ip batch's lines
  * inline), exit code, duration. The first call for the early probe's argv
- * gets the early result; the first `ip -batch -` gets the batch started early.
+ * gets the early result; the first `ip -batch -`, or the first lone `ip`
+ * command that a batch line can carry, goes to the batch started early.
  */
 export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): Runner {
   let pending = early;
   let batch = early?.batch;
   const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  const by = early?.by ? `, started early by ${early.by}` : ', started early';
+  /** `ip [-n NS] ARGS` as the early batch's one line, when the batch is `ip [-n NS] -batch -`. */
+  const asLine = (argv: readonly string[], batchArgv: readonly string[]): string | undefined => {
+    const prefix = batchArgv.slice(0, -2);
+    if (!same(batchArgv.slice(-2), ['-batch', '-']) || argv.length <= prefix.length || !same(argv.slice(0, prefix.length), prefix)) return undefined;
+    return argv[prefix.length]!.startsWith('-') ? undefined : batchLine(argv.slice(prefix.length));
+  };
   return async (argv, opts = {}) => {
     let t0 = now();
     let r: RunResult;
     let note = '';
+    let line: string | undefined;
     if (pending && !opts.input && same(argv, pending.argv)) {
       t0 = pending.startedAt;
       r = await pending.result;
-      note = ', started early';
+      note = by;
       pending = undefined;
     } else if (batch && opts.input !== undefined && same(argv, (await batch).argv)) {
       r = await (await batch).finish(opts.input, opts.signal);
-      note = ', started early';
+      note = by;
+      batch = undefined;
+    } else if (batch && opts.input === undefined && (line = asLine(argv, (await batch).argv)) !== undefined) {
+      r = { ...(await (await batch).finish(`${line}\n`, opts.signal)), argv };
+      note = `${by}, as its one line`;
       batch = undefined;
     } else r = await run(argv, opts);
     const lines = opts.input && argv.includes('-batch') ? ` <<< ${opts.input.trim().split('\n').join(' ; ')}` : '';
@@ -160,7 +174,7 @@ export async function runHookAction(req: HookRequest, io: HookIO, overrides: Hoo
     }
     // What up/down would refuse, refused now, without the lock.
     intentOf(doc);
-    early = startEarly({ lockName: settings.lockName, timeoutMs: settings.timeoutMs, netns, dryRun: overrides.dryRun, holder: `${req.domain} ${operation}` });
+    early = startEarly({ lockName: settings.lockName, timeoutMs: settings.timeoutMs, netns, dryRun: overrides.dryRun, holder: `${req.domain} ${operation}`, scriptIp: scriptIpOf(io.env) });
     if (early.lock) log(`lock ${(await early.lock).key} taken (${ms()})`);
     const { up, down } = await provision;
     const work = (req.action === 'up' ? up : down)([doc], {

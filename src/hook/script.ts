@@ -3,6 +3,7 @@
 // entry directly (no CLI, no commander). The marker line is how install,
 // uninstall and status recognise a file as ours.
 import { RECORD_MARK } from './dispatch.js';
+import { SCRIPT_IP_ENV } from './script-ip.js';
 import { envName } from './settings.js';
 import type { SettingKey } from './settings.js';
 
@@ -65,9 +66,55 @@ export function hookScript(spec: ScriptSpec): string {
   for (const [key, value] of Object.entries(spec.settings).sort(([a], [b]) => a.localeCompare(b))) {
     if (value !== undefined) lines.push(`export ${envName(key as SettingKey)}=${shQuote(value)}`);
   }
-  lines.push(`printf '%s\\n' "$xml" | exec "$node" "$entry" "$@"`);
+  // A here-document, not `printf | exec node`: in a pipeline node would be the sh's child, and the sh would keep
+  // ip's input open; so node takes the sh's place, and is ip's parent.
+  lines.push(...SCRIPT_IP_LINES, 'exec "$node" "$entry" "$@" <<EOF', '$xml', 'EOF');
   return lines.join('\n') + '\n';
 }
+
+/**
+ * For "prepare begin" and "release end": `ip -j -d -batch -` starts here, in
+ * the background, while node starts (node then starts no process of its own:
+ * src/hook/script-ip.ts), and node inherits fds 3 (ip's input) and 4 (ip's
+ * stdout and stderr). The two pipes are made without a process: each is a
+ * here-document of one empty line (a pipe in dash, busybox sh and bash 5.1+),
+ * read empty and reopened read-write through /proc/self/fd, so that neither
+ * side waits for the other to open it. Where a here-document is a file (older
+ * bash), two FIFOs in a private folder (mktemp -d) serve, the background job
+ * removing the folder. ip is looked up in PATH by the script itself (busybox
+ * sh would otherwise run its own ip applet). Without ip, or pipes, node starts
+ * ip itself, as before.
+ */
+export const SCRIPT_IP_LINES = [
+  '# prepare begin and release end: ip starts now, beside node; node gives it the probe and the plan once it',
+  '# holds the lock, through pipes it inherits as fds 3 (ip\'s input) and 4 (ip\'s output): src/hook/script-ip.ts.',
+  'case "$2" in prepare|release)',
+  '  ipbin=; IFS=:; for p in $PATH; do [ -x "$p/ip" ] && [ -f "$p/ip" ] && { ipbin=$p/ip; break; }; done; unset IFS',
+  "  exec 5<<'VNET_VIRT_PIPE'",
+  '',
+  'VNET_VIRT_PIPE',
+  "  exec 6<<'VNET_VIRT_PIPE'",
+  '',
+  'VNET_VIRT_PIPE',
+  '  if [ -z "$ipbin" ]; then',
+  '    exec 5<&- 6<&-',
+  '  elif [ -p /proc/self/fd/5 ] && [ -p /proc/self/fd/6 ] && read -r _ <&5 && read -r _ <&6; then',
+  '    exec 3<>/proc/self/fd/5 4<&6 8<>/proc/self/fd/6 6<&-',
+  '    { exec "$ipbin" -j -d -batch -; } <&5 >&8 2>&8 3>&- 4<&- 5<&- 8>&- &',
+  '    exec 5<&- 8>&-',
+  `    export ${SCRIPT_IP_ENV}="3:4:$!"`,
+  '  elif exec 5<&- 6<&- && d=$(mktemp -d 2>/dev/null); then',
+  '    if mkfifo -m 600 "$d/in" "$d/out" 2>/dev/null; then',
+  '      exec 5<>"$d/in" 6<>"$d/out"',
+  '      exec 3>"$d/in" 4<"$d/out" 7<"$d/in" 8>"$d/out" 5<&- 6>&-',
+  '      { rm -r "$d"; exec "$ipbin" -j -d -batch -; } <&7 >&8 2>&8 3>&- 4<&- 7<&- 8>&- &',
+  '      exec 7<&- 8>&-',
+  `      export ${SCRIPT_IP_ENV}="3:4:$!"`,
+  '    else rm -rf "$d"',
+  '    fi',
+  '  fi ;;',
+  'esac',
+];
 
 export const isOurs = (text: string): boolean => text.split('\n').includes(MARKER);
 

@@ -50,6 +50,8 @@ export interface EarlyProbe {
   startedAt: number;
   result: Promise<RunResult>;
   batch?: Promise<StartedRun> | undefined;
+  /** Who started the probe and the batch, when not node (the log says so). */
+  by?: string | undefined;
 }
 
 /** The lock (none for a dry run) and the probe that runs under it. */

@@ -129,3 +129,19 @@ test('a run started early and finished with nothing reads no input; aborting it 
   assert.equal(a.code, 127);
   assert.deepEqual([a.code, a.stderr], [b.code, b.stderr]);
 });
+
+test('the logging runner gives a lone command of the early batch\'s program to that batch as its one line; not one with an option first', async () => {
+  const lines: string[] = [];
+  const argv = ['vnet-fake-ip', '-j', '-d', 'link', 'show'];
+  const inputs: string[] = [];
+  const started = { argv: ['vnet-fake-ip', '-batch', '-'], finish: (input = '') => (inputs.push(input), Promise.resolve({ argv: ['vnet-fake-ip', '-batch', '-'], code: 0, stdout: '', stderr: '' })) };
+  const early = { argv, startedAt: now(), result: Promise.resolve({ argv, code: 0, stdout: '[]', stderr: '' }), batch: Promise.resolve(started), by: 'the hook script' };
+  const runner = loggingRunner((l) => lines.push(l), early);
+  // An option first (another probe): not a batch line; the stand-in program does not exist, so it fails as a process.
+  assert.equal((await runner(['vnet-fake-ip', '-j', 'link', 'show', 'dev', 'x'])).code, 127);
+  const r = await runner(['vnet-fake-ip', 'link', 'del', 'dev', 'x y']);
+  assert.deepEqual([r.code, r.argv, inputs], [0, ['vnet-fake-ip', 'link', 'del', 'dev', 'x y'], ['link del dev "x y"\n']]);
+  assert.match(lines[1]!, /^run vnet-fake-ip link del dev 'x y' -> exit 0 \(\d+ ms, started early by the hook script, as its one line\)$/);
+  // Used once: the next lone command is a process of its own.
+  assert.equal((await runner(['vnet-fake-ip', 'link', 'del', 'dev', 'z'])).code, 127);
+});

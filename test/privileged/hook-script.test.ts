@@ -1,0 +1,197 @@
+// The installed hook script as libvirt runs it (`ip netns exec NS SCRIPT dom op sub -`):
+// it starts `ip -j -d -batch -` beside node, and node sends the probe and the
+// plan to that ip through FIFOs (src/hook/script-ip.ts), starting none itself.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { cliPath, fixturesDir, ipIn, linksIn, requireRoot, seededRandom, tempDir, withNetns } from '../helpers.js';
+
+const web1 = readFileSync(join(fixturesDir, 'hook/web1.xml'), 'utf8');
+const realIp = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p))!;
+const WEB1 = ['mvt-web1', 't-web1-0', 'vl-web1', 'vp-web1'];
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The shells a distribution's /bin/sh may be: the script must work in each. */
+const SHELLS = [['/bin/sh'], ['bash'], ['busybox', 'sh']].filter((s) => spawnSync(s[0]!, [...s.slice(1), '-c', 'exit 0']).status === 0);
+
+interface Host {
+  ns: string;
+  dir: string;
+  script: string;
+  env: NodeJS.ProcessEnv;
+  /** Every ip started (by the script or by node), one line of arguments each. */
+  calls: () => string[];
+}
+
+/**
+ * A throwaway namespace with br0, the hook installed in a temporary hooks
+ * folder, and an `ip` first in PATH that records its arguments and runs the real
+ * one. `fault`: in `-batch` mode it runs line by line (the real ip once per
+ * line, answering as ip -batch does) and fails, or hangs, at the line containing the text.
+ */
+async function withScriptHost(fn: (h: Host) => Promise<void>, fault?: { match: string; action: 'fail' | 'hang' }): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  try {
+    await withNetns(async (ns) => {
+      ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      const calls = join(dir, 'calls');
+      const act = fault?.action === 'hang' ? `echo $$ > ${shq(join(dir, 'hung'))}; sleep 30 </dev/null >/dev/null 2>&1; exit 0` : 'echo "RTNETLINK answers: injected failure" >&2; echo "Command failed -:$n" >&2; exit 1';
+      writeFileSync(
+        join(bin, 'ip'),
+        `#!/bin/sh
+printf '%s\\n' "$*" >> ${shq(calls)}
+case " $* " in *" -batch "*) ;; *) exec ${realIp} "$@" ;; esac
+${
+  fault
+    ? `opts=; for a in "$@"; do case "$a" in -batch|-) ;; *) opts="$opts $a" ;; esac; done
+n=0
+while IFS= read -r line; do
+  n=$((n + 1))
+  case "$line" in *${shq(fault.match)}*) ${act} ;; esac
+  ${realIp} $opts $line || { echo "Command failed -:$n" >&2; exit 1; }
+done
+exit 0`
+    : `exec ${realIp} "$@"`
+}
+`,
+      );
+      chmodSync(join(bin, 'ip'), 0o755);
+      const hooks = join(dir, 'hooks');
+      const lock = `vnet-test-${randomBytes(4).toString('hex')}`;
+      const r = spawnSync(process.execPath, [cliPath, 'hook', 'install', '--hooks-dir', hooks, '--log', join(dir, 'hook.log'), '--lock', lock, '--config', join(dir, 'none.conf')], {
+        env: { ...process.env, VNET_VIRT_ALLOW_TEMPORARY_HOOK: '1' },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      mkdirSync(join(dir, 'tmp'));
+      const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: join(dir, 'tmp') };
+      const read = (): string[] => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean) : []);
+      await fn({ ns, dir, script: join(hooks, 'qemu.d', 'vnet-virt'), env, calls: read });
+    });
+  } finally {
+    cleanup();
+  }
+}
+
+function hook(h: Host, args: string[], input = web1, shell = ['/bin/sh'], env: NodeJS.ProcessEnv = h.env) {
+  const t0 = performance.now();
+  const r = spawnSync(realIp, ['netns', 'exec', h.ns, ...shell, h.script, ...args], { input, env, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
+}
+
+const names = (ns: string): string[] =>
+  linksIn(ns)
+    .map((l) => l.ifname)
+    .filter((n) => n !== 'lo' && n !== 'br0')
+    .sort();
+
+test('the installed script starts the only ip of a prepare and of a release; node sends it the probe and the plan', async (t) => {
+  if (!requireRoot(t)) return;
+  for (const shell of SHELLS)
+    await withScriptHost(async (h) => {
+      const up = hook(h, ['web1', 'prepare', 'begin', '-'], web1, shell);
+      assert.deepEqual([up.status, up.stdout, up.stderr], [0, '', ''], shell.join(' '));
+      assert.deepEqual(names(h.ns), WEB1);
+      assert.equal(linksIn(h.ns).find((l) => l.ifname === 't-web1-0')?.master, 'br0');
+      assert.deepEqual(h.calls(), ['-j -d -batch -'], 'one ip, started by the script');
+      const down = hook(h, ['web1', 'release', 'end', '-'], web1, shell);
+      assert.deepEqual([down.status, down.stderr], [0, ''], shell.join(' '));
+      assert.deepEqual(names(h.ns), []);
+      assert.deepEqual(h.calls(), ['-j -d -batch -', '-j -d -batch -']);
+      const log = readFileSync(join(h.dir, 'hook.log'), 'utf8');
+      assert.match(log, /run ip -j -d link show -> exit 0 \(\d+ ms, started early by the hook script\)/);
+      assert.match(log, /prepare\/begin .*run ip -batch - <<< tuntap add dev t-web1-0 .* -> exit 0 \(\d+ ms, started early by the hook script\)/);
+      assert.deepEqual(readdirSync(join(h.dir, 'tmp')), [], 'the FIFOs\' folder is gone');
+      if (shell[0] !== '/bin/sh') return;
+      // A plan of one step (the release of one tap): that lone command goes to the script's ip too.
+      const tap1 = readFileSync(join(fixturesDir, 'hook/tap1.xml'), 'utf8');
+      assert.equal(hook(h, ['bench1', 'prepare', 'begin', '-'], tap1).status, 0);
+      assert.equal(hook(h, ['bench1', 'release', 'end', '-'], tap1).status, 0);
+      assert.deepEqual(names(h.ns), []);
+      assert.deepEqual(h.calls(), Array(4).fill('-j -d -batch -'));
+      assert.match(readFileSync(join(h.dir, 'hook.log'), 'utf8'), /release\/end .*run ip link del dev t-bench1-0 -> exit 0 \(\d+ ms, started early by the hook script, as its one line\)/);
+    });
+});
+
+test('a line failing in the script\'s ip: what ran is undone, one line with ip\'s message, exit 1', async (t) => {
+  if (!requireRoot(t)) return;
+  await withScriptHost(
+    async (h) => {
+      const r = hook(h, ['web1', 'prepare', 'begin', '-']);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+      assert.match(r.stderr, /^vnet-virt: web1: `ip link add link vl-web1 name mvt-web1 .*` failed: RTNETLINK answers: injected failure \(interface mvt-web1\); the 11 steps before it were undone/);
+      assert.deepEqual(names(h.ns), [], 'tap and veth pair were removed');
+    },
+    { match: 'name mvt-web1', action: 'fail' },
+  );
+});
+
+test('the time limit kills a hanging script ip, undoes what ran, exit 1', async (t) => {
+  if (!requireRoot(t)) return;
+  await withScriptHost(
+    async (h) => {
+      const r = hook(h, ['web1', 'prepare', 'begin', '-'], web1, ['/bin/sh'], { ...h.env, VNET_VIRT_HOOK_TIMEOUT: '2', VNET_VIRT_HOOK_GRACE: '5' });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^vnet-virt: web1: timed out after 2 s[^\n]*\n$/);
+      assert.ok(r.ms < 7000, `took ${Math.round(r.ms)} ms`);
+      assert.deepEqual(names(h.ns), []);
+      // Killed by the hook (then reaped by init once the hook has exited), not left to run its 30 s.
+      const hung = Number(readFileSync(join(h.dir, 'hung'), 'utf8'));
+      const alive = (): boolean => existsSync(`/proc/${hung}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${hung}/status`, 'utf8'));
+      for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(!alive(), 'the hanging ip was killed');
+    },
+    { match: 'name mvt-web1', action: 'hang' },
+  );
+});
+
+test('kill -9 of the hook at any moment of a prepare through the script: the next prepare completes, the release leaves nothing', async (t) => {
+  if (!requireRoot(t)) return;
+  const rand = seededRandom(13);
+  await withScriptHost(async (h) => {
+    const whole = hook(h, ['web1', 'prepare', 'begin', '-']);
+    assert.equal(whole.status, 0, whole.stderr);
+    assert.equal(hook(h, ['web1', 'release', 'end', '-']).status, 0);
+    for (let round = 0; round < 8; round++) {
+      const c = spawn(realIp, ['netns', 'exec', h.ns, h.script, 'web1', 'prepare', 'begin', '-'], { env: h.env, stdio: ['pipe', 'ignore', 'ignore'] });
+      c.stdin.end(web1);
+      const ms = rand() * whole.ms;
+      await new Promise((r) => setTimeout(r, ms));
+      c.kill('SIGKILL');
+      await new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.on('exit', r)));
+      // ip ends when its input does: the devices it made are there once it is gone, and the journal names them.
+      for (let i = 0; i < 250 && spawnSync('ip', ['netns', 'pids', h.ns], { encoding: 'utf8' }).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 20));
+      const again = hook(h, ['web1', 'prepare', 'begin', '-']);
+      assert.deepEqual([again.status, again.stderr], [0, ''], `round ${round}, killed after ${ms.toFixed(0)} ms`);
+      assert.deepEqual(names(h.ns), WEB1, `round ${round}`);
+      const down = hook(h, ['web1', 'release', 'end', '-']);
+      assert.deepEqual([down.status, down.stderr], [0, ''], `round ${round}`);
+      assert.deepEqual(names(h.ns), [], `round ${round}`);
+    }
+  });
+});
+
+test('with a netns setting the script\'s ip goes unused (it works in the hook\'s own namespace): node works in that one', async (t) => {
+  if (!requireRoot(t)) return;
+  await withScriptHost(async (h) =>
+    withNetns(async (other) => {
+      ipIn(other, 'link', 'add', 'br0', 'type', 'bridge');
+      const r = hook(h, ['web1', 'prepare', 'begin', '-'], web1, ['/bin/sh'], { ...h.env, VNET_VIRT_HOOK_NETNS: other });
+      assert.deepEqual([r.status, r.stderr], [0, '']);
+      assert.deepEqual(names(other), WEB1);
+      assert.deepEqual(names(h.ns), []);
+      assert.equal(h.calls()[0], '-j -d -batch -');
+      assert.ok(h.calls().includes(`-n ${other} -j -d link show`), h.calls().join('\n'));
+      assert.doesNotMatch(readFileSync(join(h.dir, 'hook.log'), 'utf8'), /by the hook script/);
+      assert.equal(hook(h, ['web1', 'release', 'end', '-'], web1, ['/bin/sh'], { ...h.env, VNET_VIRT_HOOK_NETNS: other }).status, 0);
+      assert.deepEqual(names(other), []);
+    }),
+  );
+});
