@@ -99,7 +99,7 @@ export const SCRIPT_IP_LINES = [
   '  if [ -z "$ipbin" ]; then',
   '    exec 5<&- 6<&-',
   '  elif [ -p /proc/self/fd/5 ] && [ -p /proc/self/fd/6 ] && read -r _ <&5 && read -r _ <&6; then',
-  '    exec 3<>/proc/self/fd/5 4<&6 8<>/proc/self/fd/6 6<&-',
+  '    exec 3<>/proc/self/fd/5 4<&6 8>/proc/self/fd/6 6<&-',
   '    { exec "$ipbin" -j -d -batch -; } <&5 >&8 2>&8 3>&- 4<&- 5<&- 8>&- &',
   '    exec 5<&- 8>&-',
   `    export ${SCRIPT_IP_ENV}="3:4:$!"`,

@@ -195,3 +195,33 @@ test('with a netns setting the script\'s ip goes unused (it works in the hook\'s
     }),
   );
 });
+
+test("a node that dies before it reads ip's answer leaves no ip behind, even when the answer is over a pipe's 64 KiB", async (t) => {
+  if (!requireRoot(t)) return;
+  const { dir, cleanup } = tempDir();
+  try {
+    await withNetns(async (ns) => {
+      // 200 veth pairs: `link show` answers with about 200 KiB, more than a pipe holds.
+      const add = spawnSync('ip', ['-n', ns, '-batch', '-'], { input: Array.from({ length: 200 }, (_, i) => `link add d${i} type veth peer name e${i}\n`).join('') });
+      assert.equal(add.status, 0, add.stderr?.toString());
+      // A stand-in for the hook's entry that is killed right after it sent the probe: it never reads fd 4.
+      const stub = join(dir, 'stub.cjs');
+      writeFileSync(stub, "require('fs').writeSync(3, 'link show\\n'); process.stderr.write('ip ' + process.env.VNET_VIRT_EARLY_IP + '\\n');\n");
+      const { hookScript } = await import('../../src/hook/script.js');
+      const script = join(dir, 'hook');
+      writeFileSync(script, hookScript({ node: process.execPath, entry: stub, settings: {} }), { mode: 0o755 });
+      const r = spawnSync('ip', ['netns', 'exec', ns, script, 'x', 'prepare', 'begin', '-'], { input: web1, encoding: 'utf8' });
+      const pid = Number(/ip \d+:\d+:(\d+)/.exec(r.stderr)?.[1]);
+      assert.ok(pid > 0, `the script started ip and said its pid: ${r.stderr}`);
+      let alive = true;
+      for (let i = 0; i < 50 && alive; i++) {
+        alive = existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('-batch');
+        if (alive) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (alive) process.kill(pid, 'SIGKILL');
+      assert.equal(alive, false, 'ip, with nobody left to read its answer, must end (it held a read end of its own output pipe and blocked for ever)');
+    });
+  } finally {
+    cleanup();
+  }
+});
