@@ -53,13 +53,13 @@ export function chooseEngine(wanted = process.env.VNET_LINT_SCHEMA_ENGINE): { en
 const XMLLINT_FILES = 200;
 
 /**
- * How many xmllint processes check the schema beside the lanes. xmllint's validation is about a third of the
- * CPU a schema lint spends (the corpus x10: 0.75 s of about 2.2 s), so it gets a third of the cores, at least
- * one, and the lanes the rest: on 2 cores one xmllint and one lane, each on a core of its own, finish sooner
- * than two xmllints (each compiling the schema) crowding the lane (measured in docs/benchmarks.md).
+ * How many xmllint processes check the schema beside the lanes: one per core, each from 200 files (its
+ * schema compile costs as much as checking about 200 files). They share the cores with the rules and finish
+ * about together. On 2 cores one xmllint instead of two was no faster at the corpus x10 and 39% slower at
+ * x100 (the one xmllint alone took as long as the whole run before): docs/benchmarks.md.
  */
 export function xmllintProcesses(files: number, cores = availableParallelism()): number {
-  return Math.max(1, Math.min(Math.floor(cores / 3), Math.ceil(files / XMLLINT_FILES)));
+  return Math.max(1, Math.min(cores, Math.ceil(files / XMLLINT_FILES)));
 }
 
 /**
@@ -198,7 +198,7 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
     enabled,
     host: opts.host && { netns: opts.host.netns, links: [...opts.host.links.values()] },
   };
-  const workers = opts.workers ?? defaultWorkers(items.length, xmllints);
+  const workers = opts.workers ?? defaultWorkers(items.length, external ? 1 : 0);
   const results = await lintItems(items, config, workers, (done) => opts.onProgress?.(done, items.length));
   if (external) await mergeVerdicts(items, results, external, new Set(enabled));
 
