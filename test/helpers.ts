@@ -56,6 +56,17 @@ export function requireOrSkip(t: TestContext, ok: boolean, reason: string): bool
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
+/**
+ * The shells a distribution's /bin/sh may be (dash, bash, busybox sh): the installed hook script must work in
+ * each. Outside CI a missing one is left out; in CI every one must be there (install-deps.sh installs them).
+ */
+export function scriptShells(): string[][] {
+  const all = [['/bin/sh'], ['bash'], ['busybox', 'sh']];
+  const there = all.filter((s) => spawnSync(s[0]!, [...s.slice(1), '-c', 'exit 0']).status === 0);
+  if (inCI && there.length < all.length) throw new Error(`cannot run in CI: missing shell(s) ${all.filter((s) => !there.includes(s)).map((s) => s.join(' ')).join(', ')}`);
+  return there;
+}
+
 export function requireRoot(t: TestContext): boolean {
   return requireOrSkip(t, isRoot(), 'needs root to create network namespaces and devices (CI runs it as root)');
 }

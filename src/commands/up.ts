@@ -95,7 +95,6 @@ export async function hostDomains(inputs: readonly string[], opts: DomainSourceO
   return { named: [], domains: regular ? { files, read: readDomain } : files.map(readDomain) };
 }
 
-
 export const stderrLog = (line: string): void => {
   process.stderr.write(`vnet-virt: ${line}\n`);
 };

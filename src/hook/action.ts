@@ -7,7 +7,7 @@ import { recordEntries } from '../domain/record.js';
 import { VnetError, ExitCode } from '../errors.js';
 import { intentOf } from '../intent/intent.js';
 import { batchLine, shellLine } from '../host/quote.js';
-import { now, run } from '../host/run.js';
+import { now, run, sameArgv } from '../host/run.js';
 import type { Runner, RunResult } from '../host/run.js';
 import { startEarly } from './early.js';
 import { openHookLog } from './log.js';
@@ -95,12 +95,11 @@ export function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: 
 export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): Runner {
   let pending = early;
   let batch = early?.batch;
-  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
   const by = early?.by ? `, started early by ${early.by}` : ', started early';
   /** `ip [-n NS] ARGS` as the early batch's one line, when the batch is `ip [-n NS] -batch -`. */
   const asLine = (argv: readonly string[], batchArgv: readonly string[]): string | undefined => {
     const prefix = batchArgv.slice(0, -2);
-    if (!same(batchArgv.slice(-2), ['-batch', '-']) || argv.length <= prefix.length || !same(argv.slice(0, prefix.length), prefix)) return undefined;
+    if (!sameArgv(batchArgv.slice(-2), ['-batch', '-']) || argv.length <= prefix.length || !sameArgv(argv.slice(0, prefix.length), prefix)) return undefined;
     return argv[prefix.length]!.startsWith('-') ? undefined : batchLine(argv.slice(prefix.length));
   };
   return async (argv, opts = {}) => {
@@ -108,12 +107,12 @@ export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): 
     let r: RunResult;
     let note = '';
     let line: string | undefined;
-    if (pending && !opts.input && same(argv, pending.argv)) {
+    if (pending && !opts.input && sameArgv(argv, pending.argv)) {
       t0 = pending.startedAt;
       r = await pending.result;
       note = by;
       pending = undefined;
-    } else if (batch && opts.input !== undefined && same(argv, (await batch).argv)) {
+    } else if (batch && opts.input !== undefined && sameArgv(argv, (await batch).argv)) {
       r = await (await batch).finish(opts.input, opts.signal);
       note = by;
       batch = undefined;

@@ -7,7 +7,7 @@
 // parsed documents. The batch reads nothing until the plan's commands come,
 // which is after the journal is written; if this process dies first, its
 // stdin closes and ip exits having done nothing.
-import { ipArgv, run, startRun } from './run.js';
+import { ipArgv, run, sameArgv, startRun } from './run.js';
 import type { Runner, RunResult, StartedRun } from './run.js';
 
 export interface EarlyRuns {
@@ -16,8 +16,6 @@ export interface EarlyRuns {
   /** Ends the early batch if nothing used it: ip reads no command and exits 0. */
   close(): void;
 }
-
-const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Starts the probe of `netns` now, through `runner`, and with `batch` an
@@ -31,12 +29,12 @@ export function startEarly(netns: string | undefined, opts: { batch: boolean; ru
   let batch: StartedRun | undefined = opts.batch && !opts.runner ? startRun(ipArgv(netns, ['-batch', '-'])) : undefined;
   return {
     runner: (argv, o = {}) => {
-      if (probe && o.input === undefined && same(argv, probeArgv)) {
+      if (probe && o.input === undefined && sameArgv(argv, probeArgv)) {
         const p = probe;
         probe = undefined;
         return p;
       }
-      if (batch && o.input !== undefined && same(argv, batch.argv)) {
+      if (batch && o.input !== undefined && sameArgv(argv, batch.argv)) {
         const b = batch;
         batch = undefined;
         return b.finish(o.input, o.signal);

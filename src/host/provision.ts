@@ -98,7 +98,7 @@ export type Domains = readonly DomainDoc[] | DomainFiles;
 const isFiles = (d: Domains): d is DomainFiles => !Array.isArray(d);
 
 /** How many domains a run covers. */
-export const domainCount = (d: Domains): number => (isFiles(d) ? d.files.length : (d as readonly DomainDoc[]).length);
+export const domainCount = (d: Domains): number => (isFiles(d) ? d.files.length : d.length);
 
 function intentOfDoc(doc: DomainDoc, only: readonly string[] | undefined): Intent {
   const intent = intentOf(doc);
@@ -106,7 +106,7 @@ function intentOfDoc(doc: DomainDoc, only: readonly string[] | undefined): Inten
 }
 
 function intentsOf(domains: Domains, only: readonly string[] | undefined): Intent[] {
-  if (!isFiles(domains)) return (domains as readonly DomainDoc[]).map((doc) => intentOfDoc(doc, only));
+  if (!isFiles(domains)) return domains.map((doc) => intentOfDoc(doc, only));
   // The errors come as when every file is parsed before any intent is taken: a file that is not
   // well-formed first (the first in order), then the first file whose intent is refused.
   const intents: Intent[] = [];

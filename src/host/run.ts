@@ -80,6 +80,9 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
  */
 export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/** Whether two argvs are the same command, word for word. */
+export const sameArgv = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
 /** `ip ARGS`, or `ip -n NS ARGS` inside a namespace. */
 export function ipArgv(netns: string | undefined, args: readonly string[]): string[] {
   return netns ? ['ip', '-n', netns, ...args] : ['ip', ...args];

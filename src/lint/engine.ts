@@ -53,10 +53,10 @@ export function chooseEngine(wanted = process.env.VNET_LINT_SCHEMA_ENGINE): { en
 const XMLLINT_FILES = 200;
 
 /**
- * How many xmllint processes check the schema beside the lanes: one per core, each from 200 files (its
- * schema compile costs as much as checking about 200 files). They share the cores with the rules and finish
- * about together. On 2 cores one xmllint instead of two was no faster at the corpus x10 and 39% slower at
- * x100 (the one xmllint alone took as long as the whole run before): docs/benchmarks.md.
+ * How many xmllint processes check the schema beside the lanes: one per core, each from XMLLINT_FILES
+ * files. They share the cores with the rules and finish about together. On 2 cores one xmllint instead of
+ * two was no faster at the corpus x10 and 39% slower at x100 (the one xmllint alone took as long as the
+ * whole run before): docs/benchmarks.md.
  */
 export function xmllintProcesses(files: number, cores = availableParallelism()): number {
   return Math.max(1, Math.min(cores, Math.ceil(files / XMLLINT_FILES)));
@@ -182,14 +182,13 @@ export async function lint(items: WorkItem[], opts: LintOptions = {}): Promise<L
   const schema = schemaPlan(opts, disabled);
   const { engine, xmllint } = schema.dir === undefined ? { engine: 'wasm', xmllint: undefined } : chooseEngine(opts.schemaEngine);
   // xmllint checks every file in processes of its own while the lanes run the rules.
-  const xmllints = engine === 'xmllint' ? xmllintProcesses(items.length) : 0;
   const external =
     engine === 'xmllint'
       ? validateWithXmllint(
           xmllint!,
           domainSchemaPath(schema.dir!),
           items.map((i) => (i.data ? { path: '-', data: i.data } : { path: i.path! })),
-          xmllints,
+          xmllintProcesses(items.length),
         )
       : undefined;
   external?.catch(() => {});

@@ -7,15 +7,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cliPath, fixturesDir, ipIn, linksIn, requireRoot, seededRandom, tempDir, withNetns } from '../helpers.js';
+import { cliPath, fixturesDir, ipIn, linksIn, requireRoot, scriptShells, seededRandom, tempDir, withNetns } from '../helpers.js';
 
 const web1 = readFileSync(join(fixturesDir, 'hook/web1.xml'), 'utf8');
 const realIp = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p))!;
 const WEB1 = ['mvt-web1', 't-web1-0', 'vl-web1', 'vp-web1'];
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The shells a distribution's /bin/sh may be: the script must work in each. */
-const SHELLS = [['/bin/sh'], ['bash'], ['busybox', 'sh']].filter((s) => spawnSync(s[0]!, [...s.slice(1), '-c', 'exit 0']).status === 0);
+const SHELLS = scriptShells();
 
 interface Host {
   ns: string;

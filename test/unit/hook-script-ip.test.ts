@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { RECORD_MARK } from '../../src/hook/dispatch.js';
 import { hookScript } from '../../src/hook/script.js';
 import { SCRIPT_IP_ENV, scriptIpOf } from '../../src/hook/script-ip.js';
-import { isRoot, requireOrSkip, tempDir } from '../helpers.js';
+import { isRoot, requireOrSkip, scriptShells, tempDir } from '../helpers.js';
 
-const SHELLS = [['/bin/sh'], ['bash'], ['busybox', 'sh']].filter((s) => spawnSync(s[0]!, [...s.slice(1), '-c', 'exit 0']).status === 0);
+const SHELLS = scriptShells();
 
 /** A domain XML with what a here-document could mangle: $, backquotes, backslashes, a line "EOF", no final newline. */
 const XML = `<domain><metadata><r xmlns="${RECORD_MARK}"/></metadata><name>a$b \`id\` \\n \\\\</name>\nEOF\n$(echo no)\n</domain>`;
