@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { linksIn, repoRoot, runCli, type LinkInfo } from '../helpers.js';
 import { guestDomainXml } from '../system/harness.js';
@@ -155,7 +156,7 @@ test('migrate: live A -> B -> A with a tap and a veth + macvtap guest; refusals,
     for (const g of guests) {
       progress(`${g.name}: ${from.name} -> ${to.name}`);
       const m = await migrate(from, to, g);
-      assert.equal(m.code, 0, `migrate ${g.name} ${from.name} -> ${to.name}: ${m.stderr}\n${to.logs(g.name)}\n${from.logs(g.name)}`);
+      assert.equal(m.code, 0, `migrate ${g.name} ${from.name} -> ${to.name}, after ${(m.ms / 1000).toFixed(1)} s (load ${loadavg().map((l) => l.toFixed(1)).join(' ')}): ${m.stderr.trim()}\n${from.logs(g.name)}\n${to.logs(g.name)}`);
       figures.push(`${g.name} ${from.name}->${to.name} ${(m.ms / 1000).toFixed(1)} s`);
       assert.equal(await state(to, g), 'running');
       onHost(to, g);

@@ -41,6 +41,45 @@ export interface Libvirt {
   stop(): Promise<void>;
 }
 
+/**
+ * What every private libvirtd here logs at start (no dnsmasq, D-Bus, DMI, /dev/kvm;
+ * security driver "none"; every guest "tainted: high-privileges"): left out of
+ * assertion messages, whose first lines are all a CI report shows.
+ */
+const STARTUP_NOISE = new RegExp([
+  ': info : (libvirt version|hostname):', 'dnsmasqCapsNewFromBinary', 'virGDBusGetSystemBus', 'networkStateInitialize',
+  'udevGetDMIData', 'dmidecode', '^/dev/mem: ', 'virSecurityManagerNew', 'virHostCPUGet(CPUID|TscInfo)', 'tainted: high-privileges',
+].join('|'));
+/** QEMU's command line at the head of its log (environment, binary, one option a line). */
+const QEMU_ARGV = /^([A-Z_]+=\S*|\/\S+qemu-system-\S+|-\S+.*) \\$|^-msg timestamp=on$/;
+
+/**
+ * A libvirtd's log folder for an assertion message, what matters first: the last
+ * `lines` lines of libvirtd.log, of the domain's QEMU log and of the vnet-virt hook's
+ * log, each without the lines every start prints here.
+ */
+export function daemonLogs(logDir: string, domain?: string, o: { label?: string; lines?: number } = {}): string {
+  const lines = o.lines ?? 40;
+  const section = (title: string, file: string, noise: RegExp): string => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return `--- ${title}: (none) ---`;
+    }
+    const all = text.split('\n').filter((l) => l.trim() !== '');
+    const kept = all.filter((l) => !noise.test(l));
+    const dropped = all.length - kept.length;
+    return `--- ${title}${dropped ? ` (${dropped} start-up lines left out)` : ''} ---\n${kept.slice(-lines).join('\n')}`;
+  };
+  const who = o.label ? `${o.label} ` : '';
+  return [
+    section(`${who}libvirtd log`, join(logDir, 'libvirtd.log'), STARTUP_NOISE),
+    ...(domain ? [section(`${who}qemu log of ${domain}`, join(logDir, 'qemu', `${domain}.log`), new RegExp(`${QEMU_ARGV.source}|${STARTUP_NOISE.source}`))] : []),
+    ...(existsSync(join(logDir, 'vnet-virt-hook.log')) ? [section(`${who}hook log`, join(logDir, 'vnet-virt-hook.log'), /$^/)] : []),
+  ].join('\n');
+}
+
 /** The one-libvirtd-at-a-time lock: JSON {owner, ns, root, libvirtdPid}. */
 export const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
 
@@ -391,19 +430,7 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
 
   const virsh = (...args: string[]): Promise<RunResult> => run(['virsh', '-q', '-c', uri, ...args], { timeoutMs: 60_000 });
 
-  const logs = (domain?: string): string => {
-    const read = (f: string): string => {
-      try {
-        return readFileSync(f, 'utf8');
-      } catch {
-        return '(none)';
-      }
-    };
-    const tail = (s: string): string => s.split('\n').slice(-60).join('\n');
-    let out = `--- libvirtd log (${join(logDir, 'libvirtd.log')}) ---\n${tail(read(join(logDir, 'libvirtd.log')))}`;
-    if (domain) out += `\n--- qemu log of ${domain} ---\n${tail(read(join(logDir, 'qemu', `${domain}.log`)))}`;
-    return out;
-  };
+  const logs = (domain?: string): string => daemonLogs(logDir, domain);
 
   const stopDaemon = async (pidFile: string, comm: string): Promise<void> => {
     const pid = readPid(pidFile);
