@@ -114,7 +114,7 @@ export function loggingRunner(log: (line: string) => void, early?: EarlyProbe): 
       pending = undefined;
     } else if (batch && opts.input !== undefined && sameArgv(argv, (await batch).argv)) {
       r = await (await batch).finish(opts.input, opts.signal);
-      note = by;
+      note = r.ranIn ? `, in ${r.ranIn}` : by;
       batch = undefined;
     } else if (batch && opts.input === undefined && (line = asLine(argv, (await batch).argv)) !== undefined) {
       r = { ...(await (await batch).finish(`${line}\n`, opts.signal)), argv };

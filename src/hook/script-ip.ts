@@ -157,7 +157,7 @@ export function scriptIpSession(ip: ScriptIp, probeArgv: readonly string[], batc
         if (Buffer.byteLength(input) > SCRIPT_IP_MAX_INPUT) {
           // ip gets end of input and exits; the plan goes to an ip of node's own.
           closeInput();
-          void until(() => false).then(() => resolve(run(batchArgv, { input, signal })));
+          void until(() => false).then(() => resolve(run(batchArgv, { input, signal }).then((r) => ({ ...r, ranIn: `an ip of node's own: the plan is over ${SCRIPT_IP_MAX_INPUT / 1024} KiB` }))));
           return;
         }
         if (lines.length > 0) send([...lines, DONE_LINE]);

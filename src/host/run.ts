@@ -7,6 +7,8 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Where it ran, when not where the caller asked (the hook's log says so). */
+  ranIn?: string | undefined;
 }
 
 export interface RunOptions {

@@ -224,3 +224,45 @@ test("a node that dies before it reads ip's answer leaves no ip behind, even whe
     cleanup();
   }
 });
+
+test('a plan over 32 KiB goes to an ip node starts itself (a pipe write must never block): the script\'s ip ends unused, every device is made, and the release takes them all', async (t) => {
+  if (!requireRoot(t)) return;
+  // 180 taps: five lines of about 200 bytes each, some 36 KiB of plan.
+  const n = 180;
+  const mac = (i: number): string => `52:54:00:b2:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+  const xml = [
+    '<domain type="qemu">',
+    '  <name>many</name>',
+    '  <uuid>5d1c9b2e-7a43-4f8e-9b16-2c8e3f5a7b21</uuid>',
+    '  <metadata>',
+    '    <vnet:record xmlns:vnet="http://vnet-virt.dev/xmlns/record/1">',
+    ...Array.from({ length: n }, (_, i) => `      <vnet:tap dev="t-many-${i}" mac="${mac(i)}" bridge="br0"/>`),
+    '    </vnet:record>',
+    '  </metadata>',
+    '  <memory unit="MiB">256</memory>',
+    '  <os>',
+    '    <type arch="x86_64">hvm</type>',
+    '  </os>',
+    '  <devices>',
+    ...Array.from({ length: n }, (_, i) => `    <interface type="ethernet">\n      <mac address="${mac(i)}"/>\n      <target dev="t-many-${i}" managed="no"/>\n    </interface>`),
+    '  </devices>',
+    '</domain>',
+    '',
+  ].join('\n');
+  const { SCRIPT_IP_MAX_INPUT } = await import('../../src/hook/script-ip.js');
+  await withScriptHost(async (h) => {
+    const up = hook(h, ['many', 'prepare', 'begin', '-'], xml);
+    assert.deepEqual([up.status, up.stderr], [0, '']);
+    const made = names(h.ns);
+    assert.equal(made.length, n);
+    assert.deepEqual(linksIn(h.ns).filter((l) => l.master === 'br0').length, n, 'every tap is on br0');
+    assert.deepEqual(h.calls(), ['-j -d -batch -', '-batch -'], 'the script\'s ip (probe), then node\'s own for the plan');
+    const log = readFileSync(join(h.dir, 'hook.log'), 'utf8');
+    const plan = /prepare\/begin .*run ip -batch - <<< (.*) -> exit 0 \(\d+ ms, in an ip of node's own: the plan is over 32 KiB\)$/m.exec(log);
+    assert.ok(plan, `the log says where the plan ran: ${log.replace(/<<< .{200}.*? ->/g, '<<< … ->')}`);
+    assert.ok(Buffer.byteLength(plan[1]!.replaceAll(' ; ', '\n')) > SCRIPT_IP_MAX_INPUT, `the plan is over ${SCRIPT_IP_MAX_INPUT} bytes`);
+    const down = hook(h, ['many', 'release', 'end', '-'], xml);
+    assert.deepEqual([down.status, down.stderr], [0, '']);
+    assert.deepEqual(names(h.ns), []);
+  });
+});
