@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cliPath, fixturesDir, ipIn, linksIn, requireRoot, scriptShells, seededRandom, tempDir, withNetns } from '../helpers.js';
@@ -114,6 +114,31 @@ test('the installed script starts the only ip of a prepare and of a release; nod
       assert.deepEqual(names(h.ns), []);
       assert.deepEqual(h.calls(), Array(4).fill('-j -d -batch -'));
       assert.match(readFileSync(join(h.dir, 'hook.log'), 'utf8'), /release\/end .*run ip link del dev t-bench1-0 -> exit 0 \(\d+ ms, started early by the hook script, as its one line\)/);
+    });
+});
+
+test('where the shell sees no /proc/self/fd, the script\'s FIFOs serve: real devices, one ip, the FIFOs\' folder removed', async (t) => {
+  if (!requireRoot(t)) return;
+  for (const shell of SHELLS)
+    await withScriptHost(async (h) => {
+      const empty = join(h.dir, 'empty');
+      mkdirSync(empty);
+      // What ip reads from: a FIFO the script made (then removed: "/…/in (deleted)"), or a pipe ("pipe:[…]").
+      const stdins = join(h.dir, 'stdins');
+      renameSync(join(h.dir, 'bin', 'ip'), join(h.dir, 'bin', 'ip.calls'));
+      writeFileSync(join(h.dir, 'bin', 'ip'), `#!/bin/sh\nreadlink /proc/$$/fd/0 >> ${shq(stdins)}\nexec ${shq(join(h.dir, 'bin', 'ip.calls'))} "$@"\n`, { mode: 0o755 });
+      // /proc/PID/fd of the shell (and of node, which takes its pid) hidden under an empty folder, in a private mount namespace.
+      const noProcFd = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /proc/$$/fd && exec "$@"', empty, ...shell];
+      const up = hook(h, ['web1', 'prepare', 'begin', '-'], web1, noProcFd);
+      assert.deepEqual([up.status, up.stdout, up.stderr], [0, '', ''], shell.join(' '));
+      assert.deepEqual(names(h.ns), WEB1, shell.join(' '));
+      const down = hook(h, ['web1', 'release', 'end', '-'], web1, noProcFd);
+      assert.deepEqual([down.status, down.stderr], [0, ''], shell.join(' '));
+      assert.deepEqual(names(h.ns), [], shell.join(' '));
+      assert.deepEqual(h.calls(), ['-j -d -batch -', '-j -d -batch -'], `${shell.join(' ')}: one ip a call, the script's`);
+      assert.equal(readFileSync(join(h.dir, 'hook.log'), 'utf8').match(/started early by the hook script/g)?.length, 4, 'probe and plan of both calls went to the script\'s ip');
+      assert.match(readFileSync(stdins, 'utf8'), /^(\/\S+\/in \(deleted\)\n){2}$/, `${shell.join(' ')}: each call's ip read a FIFO of the script's`);
+      assert.deepEqual(readdirSync(join(h.dir, 'tmp')), [], `${shell.join(' ')}: the FIFOs' folder is gone`);
     });
 });
 
