@@ -21,24 +21,13 @@ import type { TestContext } from 'node:test';
 import { run, type RunResult } from '../../src/host/run.js';
 import { cliPath, isRoot, repoRoot, requireOrSkip, runCli } from '../helpers.js';
 import {
-  LIBVIRTD_CONF, QEMU_CONF, daemonLogs, exitGuard, identityFiles, processAlive, readPid, removeThrowaway, requireSystem, shq, takeLock, type LockInfo,
+  LIBVIRTD_CONF, QEMU_CONF, VIRSH, daemonLogs, exitGuard, identityFiles, processAlive, readPid, removeThrowaway, requireSystem, shq, takeLock, type LockInfo,
 } from '../system/harness.js';
 
 export const SWITCH_IP = '192.0.2.1';
 export const CONTROLLER_IP = '192.0.2.100';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/**
- * libvirt's keepalive, on the daemons' migration connections (qemu.conf), on
- * the connections they serve (libvirtd.conf) and on virsh's. With libvirt's
- * default (5 s x 5), a peer that stalls for 30 s closes the connection and a
- * live migration fails with "client socket is closed"; CI failed once so, with
- * TCG guests on a 2-core machine. 5 s x 18 rides out a stall of 40 s (measured:
- * libvirtd SIGSTOPped mid-migration, either end) and still ends a migration
- * to a dead peer (90 s) before virsh's limit here (120 s).
- */
-const KEEPALIVE_COUNT = 18;
-const KEEPALIVE = `keepalive_interval = 5\nkeepalive_count = ${KEEPALIVE_COUNT}\n`;
 
 export interface HostSpec {
   name: string;
@@ -205,9 +194,9 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
       chmodSync(d('run-sshd'), 0o755);
       chmodSync(d('home'), 0o700);
       if (spec.libvirt && existsSync(cache)) cpSync(cache, d('cache-libvirt'), { recursive: true });
-      writeFileSync(d('etc-libvirt/qemu.conf'), QEMU_CONF + KEEPALIVE + `migration_address = "${ip}"\nmigration_host = "${ip}"\n`);
+      writeFileSync(d('etc-libvirt/qemu.conf'), QEMU_CONF + `migration_address = "${ip}"\nmigration_host = "${ip}"\n`);
       const hostUuid = [8, 4, 4, 4, 12].map((n) => randomBytes(n / 2).toString('hex')).join('-');
-      writeFileSync(d('etc-libvirt/libvirtd.conf'), LIBVIRTD_CONF + KEEPALIVE + `listen_tcp = 1\nlisten_tls = 0\nauth_tcp = "none"\nlisten_addr = "${ip}"\nhost_uuid = "${hostUuid}"\n`);
+      writeFileSync(d('etc-libvirt/libvirtd.conf'), LIBVIRTD_CONF + `listen_tcp = 1\nlisten_tls = 0\nauth_tcp = "none"\nlisten_addr = "${ip}"\nhost_uuid = "${hostUuid}"\n`);
       writeFileSync(d('sbin/vnet-virt'), `#!/bin/sh\nexec ${shq(process.execPath)} ${shq(cliPath)} "$@"\n`, { mode: 0o755 });
       addNs(ns);
       if (spec.libvirt) bumpIfindex(ns, 1000 * (i + 1) + Math.floor(Math.random() * 800));
@@ -259,7 +248,7 @@ export async function startFleet(specs: HostSpec[], opts: { waitMs?: number } = 
         hooksDir: d('etc-libvirt/hooks'), vnetEtc: d('etc-vnet-virt'), logDir: d('log-libvirt'),
         ...(uri ? { uri, tcpUri: `qemu+tcp://${ip}/system` } : {}),
         exec,
-        virsh: (...args) => run(['virsh', '-q', '-K', String(KEEPALIVE_COUNT), '-c', uri ?? 'test:///default', ...args], { timeoutMs: 120_000 }),
+        virsh: (...args) => run(['virsh', ...VIRSH, '-c', uri ?? 'test:///default', ...args], { timeoutMs: 120_000 }),
         logs: (domain) => daemonLogs(d('log-libvirt'), domain, { label: spec.name, lines: 25 }),
       };
       hosts[i] = host;

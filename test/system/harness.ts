@@ -83,6 +83,20 @@ export function daemonLogs(logDir: string, domain?: string, o: { label?: string;
 /** The one-libvirtd-at-a-time lock: JSON {owner, ns, root, libvirtdPid}. */
 export const lockPath = join(tmpdir(), 'vnet-virt-system-libvirtd.lock');
 
+/**
+ * libvirt's keepalive, on the daemons' migration connections (qemu.conf), on
+ * the connections they serve (libvirtd.conf) and on virsh's. With libvirt's
+ * default (5 s x 5), a peer that stalls for 30 s closes the connection: a live
+ * migration then fails with "client socket is closed", as CI's did once, with
+ * TCG guests on a 2-core machine. 5 s x 18 rides out a stall of 40 s (measured:
+ * libvirtd SIGSTOPped mid-migration, either end) and still ends a call to a
+ * dead peer (90 s) before the tests' own limit on virsh (120 s).
+ */
+const KEEPALIVE_COUNT = 18;
+const KEEPALIVE = `keepalive_interval = 5\nkeepalive_count = ${KEEPALIVE_COUNT}\n`;
+/** virsh's options before -c: quiet, and the keepalive above. */
+export const VIRSH = ['-q', '-K', String(KEEPALIVE_COUNT)];
+
 export const QEMU_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
 user = "root"
 group = "root"
@@ -90,13 +104,13 @@ dynamic_ownership = 0
 remember_owner = 0
 security_driver = "none"
 cgroup_controllers = [ ]
-`;
+${KEEPALIVE}`;
 
 export const LIBVIRTD_CONF = `# written by vnet-virt's system tests (private to their libvirtd)
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-`;
+${KEEPALIVE}`;
 
 function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).concat('/usr/sbin', '/sbin')) {
@@ -428,7 +442,7 @@ export async function startLibvirt(opts: { hooksDir?: string; waitMs?: number } 
   const createdMountpoints: string[] = [];
   const uri = `qemu+unix:///system?socket=${runDir}/libvirt-sock`;
 
-  const virsh = (...args: string[]): Promise<RunResult> => run(['virsh', '-q', '-c', uri, ...args], { timeoutMs: 60_000 });
+  const virsh = (...args: string[]): Promise<RunResult> => run(['virsh', ...VIRSH, '-c', uri, ...args], { timeoutMs: 120_000 });
 
   const logs = (domain?: string): string => daemonLogs(logDir, domain);
 
