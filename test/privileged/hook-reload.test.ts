@@ -56,7 +56,7 @@ test('--reload signals the daemon that sees the hooks folder as /etc/libvirt/hoo
     });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^reloaded libvirtd \\(pid ${inside.pid}\\) with SIGHUP: the hook runs from the next VM start$`, 'm'));
-    for (let i = 0; i < 100 && !inside.lines.includes('HUP'); i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 500 && !inside.lines.includes('HUP'); i++) await new Promise((res) => setTimeout(res, 20));
     assert.deepEqual(inside.lines, ['ready', 'HUP']);
     assert.deepEqual(outside.lines, ['ready'], 'the other daemon got no signal');
 

@@ -169,7 +169,7 @@ test('the time limit kills a hanging script ip, undoes what ran, exit 1', async 
       // Killed by the hook (then reaped by init once the hook has exited), not left to run its 30 s.
       const hung = Number(readFileSync(join(h.dir, 'hung'), 'utf8'));
       const alive = (): boolean => existsSync(`/proc/${hung}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${hung}/status`, 'utf8'));
-      for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 500 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
       assert.ok(!alive(), 'the hanging ip was killed');
     },
     { match: 'name mvt-web1', action: 'hang' },
@@ -191,7 +191,7 @@ test('kill -9 of the hook at any moment of a prepare through the script: the nex
       c.kill('SIGKILL');
       await new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.on('exit', r)));
       // ip ends when its input does: the devices it made are there once it is gone, and the journal names them.
-      for (let i = 0; i < 250 && spawnSync('ip', ['netns', 'pids', h.ns], { encoding: 'utf8' }).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 750 && spawnSync('ip', ['netns', 'pids', h.ns], { encoding: 'utf8' }).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 20));
       const again = hook(h, ['web1', 'prepare', 'begin', '-']);
       assert.deepEqual([again.status, again.stderr], [0, ''], `round ${round}, killed after ${ms.toFixed(0)} ms`);
       assert.deepEqual(names(h.ns), WEB1, `round ${round}`);
@@ -238,7 +238,7 @@ test("a node that dies before it reads ip's answer leaves no ip behind, even whe
       const pid = Number(/ip \d+:\d+:(\d+)/.exec(r.stderr)?.[1]);
       assert.ok(pid > 0, `the script started ip and said its pid: ${r.stderr}`);
       let alive = true;
-      for (let i = 0; i < 50 && alive; i++) {
+      for (let i = 0; i < 100 && alive; i++) {
         alive = existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('-batch');
         if (alive) await new Promise((resolve) => setTimeout(resolve, 100));
       }
