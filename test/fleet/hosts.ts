@@ -28,7 +28,6 @@ export const SWITCH_IP = '192.0.2.1';
 export const CONTROLLER_IP = '192.0.2.100';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
 export interface HostSpec {
   name: string;
   /** Run libvirtd + virtlogd (TCP listener for migration). */
