@@ -8,7 +8,7 @@ import { topologyOf } from '../show/model.js';
 import type { ContainerFacts, Topology } from '../show/model.js';
 import { renderDot, renderMermaid, renderText } from '../show/render.js';
 import type { DomainSourceOptions } from './domain-source.js';
-import { docsOf, domainsOf } from './up.js';
+import { domainDocs } from './up.js';
 import { writeFileSafely } from './write-file.js';
 
 export const SHOW_FORMATS = ['text', 'mermaid', 'dot', 'svg'] as const;
@@ -67,7 +67,7 @@ export async function renderTopology(t: Topology, format: ShowFormat, color: boo
 export async function runShow(inputs: string[], opts: ShowOptions, out: (s: string) => void): Promise<void> {
   const format = checkShowOptions(opts);
   // By name: what the running guest uses (the live definition), unless --inactive, as check does.
-  const docs = docsOf(await domainsOf(inputs, opts, opts.inactive ? 'persistent' : 'live', true));
+  const docs = await domainDocs(inputs, opts, opts.inactive ? 'persistent' : 'live', true);
   const facts = opts.host ? await readHostFacts(opts.netns) : undefined;
   const containers = opts.host ? await containerNamespaces(opts.netns) : undefined;
   const topology = topologyOf({ docs, facts, containers });

@@ -1,10 +1,10 @@
 // vnet-virt up: create the host devices the domains need, then bring them up.
 import { readdirSync, statSync } from 'node:fs';
-import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { FLEET, withoutOptimizingCompiler } from './compiler.js';
 import { inputError, usageError } from '../errors.js';
 import type { DomainDoc } from '../domain/doc.js';
+import { isRegularEntry } from '../domain/read.js';
 import { readDomain } from './io.js';
 import { checkSource, namedDocs } from './domain-source.js';
 import type { Definition, DomainSourceOptions, NamedDoc } from './domain-source.js';
@@ -16,17 +16,6 @@ export interface HostCommandOptions extends DomainSourceOptions {
   adopt?: boolean;
   createBridge?: boolean;
   json?: boolean;
-}
-
-/** Whether a folder's entry is a regular file (a symbolic link: what it points at). */
-function isRegular(dir: string, d: Dirent): boolean {
-  if (d.isFile()) return true;
-  if (!d.isSymbolicLink()) return false;
-  try {
-    return statSync(join(dir, d.name)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -57,27 +46,23 @@ export function domainFiles(inputs: readonly string[]): { files: string[]; regul
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     if (xml.length === 0) throw inputError('E_NO_DOMAINS', 'the directory holds no .xml files', { file: input, hint: 'name domain XML files or a directory of them' });
     for (const d of xml) {
-      if (regular && !isRegular(input, d)) regular = false;
+      if (regular && !isRegularEntry(input, d)) regular = false;
       files.push(join(input, d.name));
     }
   }
   return { files, regular };
 }
 
-export function readDomains(inputs: readonly string[]): DomainDoc[] {
-  return domainFiles(inputs).files.map(readDomain);
+/** By name (--domain, --all-domains): the definitions `prefer` names, a note on stderr saying which was read; undefined for files. */
+async function namedIfAsked(inputs: readonly string[], opts: DomainSourceOptions, prefer: Definition, all: boolean): Promise<NamedDoc[] | undefined> {
+  return checkSource(inputs, opts, { all }) ? namedDocs(opts, prefer, (line) => stderrLog(`note: ${line}`)) : undefined;
 }
 
-/**
- * The domains a command works on: files, or by name (--domain, --all-domains)
- * the definition `prefer` names; a note on stderr says which one was read.
- */
-export async function domainsOf(inputs: readonly string[], opts: DomainSourceOptions, prefer: Definition, all = false): Promise<NamedDoc[] | DomainDoc[]> {
-  if (!checkSource(inputs, opts, { all })) return readDomains(inputs);
-  return namedDocs(opts, prefer, (line) => stderrLog(`note: ${line}`));
+/** The documents a command works on: files, or by name the definition `prefer` names. */
+export async function domainDocs(inputs: readonly string[], opts: DomainSourceOptions, prefer: Definition, all = false): Promise<DomainDoc[]> {
+  const named = await namedIfAsked(inputs, opts, prefer, all);
+  return named ? named.map((n) => n.doc) : domainFiles(inputs).files.map(readDomain);
 }
-
-export const docsOf = (d: NamedDoc[] | DomainDoc[]): DomainDoc[] => d.map((x) => ('doc' in x ? x.doc : x));
 
 /**
  * The domains of up, down and check: by name (the definitions read now), or
@@ -86,10 +71,8 @@ export const docsOf = (d: NamedDoc[] | DomainDoc[]): DomainDoc[] => d.map((x) =>
  * any lock is taken.
  */
 export async function hostDomains(inputs: readonly string[], opts: DomainSourceOptions, prefer: Definition, all = false): Promise<{ named: NamedDoc[]; domains: Domains }> {
-  if (checkSource(inputs, opts, { all })) {
-    const named = await namedDocs(opts, prefer, (line) => stderrLog(`note: ${line}`));
-    return { named, domains: docsOf(named) };
-  }
+  const named = await namedIfAsked(inputs, opts, prefer, all);
+  if (named) return { named, domains: named.map((n) => n.doc) };
   const { files, regular } = domainFiles(inputs);
   if (files.length >= FLEET) await withoutOptimizingCompiler();
   return { named: [], domains: regular ? { files, read: readDomain } : files.map(readDomain) };

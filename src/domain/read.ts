@@ -1,7 +1,9 @@
 // Reading domain XML bytes, bounded: from a file, a FIFO, a device or stdin,
 // reading stops one byte past the limit, so /dev/zero or an endless pipe costs
 // at most the limit in memory. Every command and the hook read through here.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { join } from 'node:path';
 import { errnoOf, inputError } from '../errors.js';
 
 /** The largest domain XML accepted: libvirt's own limit for a domain XML is 10 MiB. */
@@ -43,6 +45,17 @@ export function readBounded(fd: number, limit = MAX_XML_BYTES, into?: Buffer): B
 
 const tooLarge = (label: string) =>
   inputError('E_TOO_LARGE', `is over ${MAX_XML_BYTES} bytes, the limit`, { file: label, hint: 'a libvirt domain XML is far smaller; is this the right file?' });
+
+/** Whether a folder's entry is a regular file; for a symbolic link, whether what it points at is one. */
+export function isRegularEntry(dir: string, entry: Dirent): boolean {
+  if (entry.isFile()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return statSync(join(dir, entry.name)).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /** How messages name an input: '-' is stdin. */
 export const inputLabel = (file: string): string => (file === '-' ? '<stdin>' : file);

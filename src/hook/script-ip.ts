@@ -83,6 +83,8 @@ export function scriptIpSession(ip: ScriptIp, probeArgv: readonly string[], batc
   const until = async (done: () => boolean): Promise<void> => {
     while (!done() && !ended) await new Promise<void>((r) => (wake = r));
   };
+  /** Until ip has exited (its output ended): after its input was closed. */
+  const ipExited = (): Promise<void> => until(() => false);
   let inputOpen = true;
   const closeInput = (): void => {
     if (inputOpen) closeSync(ip.input);
@@ -157,12 +159,12 @@ export function scriptIpSession(ip: ScriptIp, probeArgv: readonly string[], batc
         if (Buffer.byteLength(input) > SCRIPT_IP_MAX_INPUT) {
           // ip gets end of input and exits; the plan goes to an ip of node's own.
           closeInput();
-          void until(() => false).then(() => resolve(run(batchArgv, { input, signal }).then((r) => ({ ...r, ranIn: `an ip of node's own: the plan is over ${SCRIPT_IP_MAX_INPUT / 1024} KiB` }))));
+          void ipExited().then(() => resolve(run(batchArgv, { input, signal }).then((r) => ({ ...r, ranIn: `an ip of node's own: the plan is over ${SCRIPT_IP_MAX_INPUT / 1024} KiB` }))));
           return;
         }
         if (lines.length > 0) send([...lines, DONE_LINE]);
         closeInput();
-        void until(() => false).then(() => {
+        void ipExited().then(() => {
           signal?.removeEventListener('abort', onAbort);
           const answer = text.slice(batchFrom);
           const done = jsonLine(batchFrom);

@@ -2,7 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { usageError } from '../errors.js';
-import { readXmlBytes } from '../domain/read.js';
+import { isRegularEntry, readXmlBytes } from '../domain/read.js';
 import type { WorkItem } from './lane.js';
 
 /** Paths not linted: a test on a path relative to `base`, '/'-separated. */
@@ -24,15 +24,7 @@ function walk(dir: string, out: string[], ignore: readonly IgnoreRule[]): void {
     if (ignored(p, ignore)) continue;
     // Symbolic links to folders are not followed: no loops, no surprises outside the tree.
     if (e.isDirectory()) walk(p, out, ignore);
-    else if (e.name.endsWith('.xml') && (e.isFile() || (e.isSymbolicLink() && isFile(p)))) out.push(p);
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
+    else if (e.name.endsWith('.xml') && isRegularEntry(dir, e)) out.push(p);
   }
 }
 

@@ -60,7 +60,7 @@ const QEMU_ARGV = /^([A-Z_]+=\S*|\/\S+qemu-system-\S+|-\S+.*) \\$|^-msg timestam
  */
 export function daemonLogs(logDir: string, domain?: string, o: { label?: string; lines?: number } = {}): string {
   const lines = o.lines ?? 40;
-  const section = (title: string, file: string, noise: RegExp): string => {
+  const section = (title: string, file: string, noise?: RegExp): string => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -68,7 +68,7 @@ export function daemonLogs(logDir: string, domain?: string, o: { label?: string;
       return `--- ${title}: (none) ---`;
     }
     const all = text.split('\n').filter((l) => l.trim() !== '');
-    const kept = all.filter((l) => !noise.test(l));
+    const kept = noise ? all.filter((l) => !noise.test(l)) : all;
     const dropped = all.length - kept.length;
     return `--- ${title}${dropped ? ` (${dropped} start-up lines left out)` : ''} ---\n${kept.slice(-lines).join('\n')}`;
   };
@@ -76,7 +76,7 @@ export function daemonLogs(logDir: string, domain?: string, o: { label?: string;
   return [
     section(`${who}libvirtd log`, join(logDir, 'libvirtd.log'), STARTUP_NOISE),
     ...(domain ? [section(`${who}qemu log of ${domain}`, join(logDir, 'qemu', `${domain}.log`), new RegExp(`${QEMU_ARGV.source}|${STARTUP_NOISE.source}`))] : []),
-    ...(existsSync(join(logDir, 'vnet-virt-hook.log')) ? [section(`${who}hook log`, join(logDir, 'vnet-virt-hook.log'), /$^/)] : []),
+    ...(existsSync(join(logDir, 'vnet-virt-hook.log')) ? [section(`${who}hook log`, join(logDir, 'vnet-virt-hook.log'))] : []),
   ].join('\n');
 }
 
